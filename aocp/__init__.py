@@ -1,0 +1,67 @@
+"""AOCP, the AMCAP Online Collaboration Platform: the application factory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+
+import config
+from aocp.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    """Build the app; nothing touches the database until a request or command needs it."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.config.from_mapping(config.load(config_name, overrides))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure_paths(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        _tune_sqlite()
+
+    from aocp import cli, models, web  # noqa: F401  (models: every table known to Alembic)
+    from aocp.accounts.views import bp as auth_bp
+    from aocp.admin import bp as admin_bp
+    from aocp.api import bp as api_bp
+    from aocp.main import bp as main_bp
+    from aocp.profile.views import bp as profile_bp
+
+    web.init_app(app)
+    for bp in (main_bp, auth_bp, profile_bp, admin_bp, api_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
+    cli.init_app(app)
+    return app
+
+
+def _configure_paths(app: Flask) -> None:
+    cfg = app.config
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'aocp.db'}"
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    cfg["UPLOAD_DIR"] = cfg["UPLOAD_DIR"] or str(ROOT / "uploads")
+    cfg["RATELIMIT_STORAGE_URI"] = cfg["RATELIMIT_STORAGE_URL"]
+    cfg["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+def _tune_sqlite() -> None:
+    """Foreign keys on, WAL for concurrent readers, and a wait instead of 'database is locked'."""
+    if db.engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(db.engine, "connect")
+    def _pragmas(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()

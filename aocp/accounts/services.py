@@ -1,0 +1,388 @@
+"""Changes to accounts. Each function audits in the caller's transaction and never commits."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, render_template, url_for
+from sqlalchemy import delete, func, select
+
+from aocp import audit
+from aocp.accounts import mfa
+from aocp.accounts.models import (ROLES, TOKEN_SCOPES, ApiToken, Invitation, PasswordReset, RecoveryCode,
+                                  User)
+from aocp.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
+from aocp.accounts.tokens import digest, new_secret
+from aocp.extensions import db
+from aocp.mail import send_email
+from aocp.orgs.models import Body, Membership, Organisation
+from aocp.policy import PermissionDenied, can
+from aocp.sessions import end_sessions
+from aocp.timeutil import utcnow
+
+
+class AccountError(ValueError):
+    """A request that cannot be carried out; the message is shown to the user."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+
+
+def check_new_password(password: str, user_or_email) -> None:
+    context = (user_or_email.email, user_or_email.name) if isinstance(user_or_email, User) else (user_or_email,)
+    problems = password_problems(password, context)
+    if problems:
+        raise AccountError(" ".join(problems))
+
+
+# --- sign-in ---------------------------------------------------------------
+
+@dataclass
+class SignIn:
+    user: User | None
+    ok: bool
+
+
+def authenticate(email: str, password: str) -> SignIn:
+    """Check a password with per-account throttling; failures look the same whatever the cause."""
+    user = find_user(email)
+    now = utcnow()
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None:
+        audit.record("auth.failure", actor_email=normalise_email(email)[:254], details={"reason": "unknown"})
+        return SignIn(None, False)
+    if user.locked_until and user.locked_until > now:
+        audit.record("auth.failure", actor=user, details={"reason": "throttled"})
+        return SignIn(user, False)
+    if not password_ok or not user.is_active:
+        register_failure(user, "inactive" if password_ok else "password")
+        return SignIn(user, False)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return SignIn(user, True)
+
+
+def register_failure(user: User, reason: str) -> None:
+    """Count a failed attempt; enough of them pause sign-in for a short while."""
+    cfg = current_app.config
+    user.failed_logins += 1
+    audit.record("auth.failure", actor=user, details={"reason": reason})
+    if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
+        user.failed_logins = 0
+        user.locked_until = utcnow() + timedelta(seconds=cfg["LOGIN_LOCKOUT_SECONDS"])
+        audit.record("auth.lockout", actor=user, details={"seconds": cfg["LOGIN_LOCKOUT_SECONDS"]})
+
+
+def signed_in(user: User, method: str) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = utcnow()
+    audit.record("auth.login", actor=user, details={"method": method})
+
+
+def check_second_factor(user: User, code: str) -> bool:
+    """A TOTP code (once) or an unused recovery code."""
+    if user.locked_until and user.locked_until > utcnow():
+        audit.record("auth.failure", actor=user, details={"reason": "throttled"})
+        return False
+    if mfa.verify_totp(user, code):
+        return True
+    if mfa.use_recovery_code(user, code):
+        audit.record("mfa.recovery_code_used", actor=user, target=user,
+                     details={"remaining": mfa.remaining_recovery_codes(user)})
+        return True
+    register_failure(user, "mfa")
+    return False
+
+
+# --- second factor -------------------------------------------------------
+
+def enable_mfa(user: User, secret: str, code: str, session_row_id: int | None) -> list[str]:
+    """Confirm enrolment with a first code; returns the recovery codes to show once."""
+    step = mfa.matching_step(secret, code)
+    if step is None:
+        raise AccountError("That code does not match. Check the time on your phone and try the next code.")
+    user.mfa_secret, user.mfa_enabled, user.mfa_last_step = secret, True, step
+    codes = mfa.new_recovery_codes(user)
+    end_sessions(user.id, except_row_id=session_row_id)
+    audit.record("mfa.enabled", actor=user, target=user)
+    return codes
+
+
+def disable_mfa(user: User, session_row_id: int | None) -> None:
+    if user.mfa_required:
+        raise AccountError("Your role or organisation requires a second factor; it cannot be turned off.")
+    user.mfa_secret, user.mfa_enabled, user.mfa_last_step = None, False, 0
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    end_sessions(user.id, except_row_id=session_row_id)
+    audit.record("mfa.disabled", actor=user, target=user)
+
+
+def regenerate_recovery_codes(user: User) -> list[str]:
+    codes = mfa.new_recovery_codes(user)
+    audit.record("mfa.recovery_codes_regenerated", actor=user, target=user)
+    return codes
+
+
+# --- passwords -----------------------------------------------------------
+
+def change_password(user: User, current: str, new: str, session_row_id: int | None) -> None:
+    if not verify_password(user.password_hash, current):
+        register_failure(user, "password_change")
+        raise AccountError("Your current password is not correct.")
+    check_new_password(new, user)
+    set_password(user, new)
+    end_sessions(user.id, except_row_id=session_row_id)
+    audit.record("password.changed", actor=user, target=user)
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link when the address belongs to an active account; silent otherwise."""
+    user = find_user(email)
+    if user is None or not user.is_active:
+        audit.record("password.reset_requested", actor_email=normalise_email(email)[:254],
+                     details={"sent": False})
+        return
+    raw, hashed = new_secret()
+    ttl = current_app.config["RESET_TTL_MINUTES"]
+    db.session.add(PasswordReset(user_id=user.id, token_hash=hashed, expires_at=utcnow() + timedelta(minutes=ttl)))
+    link = url_for("auth.reset_password", token=raw, _external=True)
+    send_email(user.email, "Reset your AOCP password",
+               render_template("email/reset.txt", user=user, link=link, minutes=ttl))
+    audit.record("password.reset_requested", actor=user, target=user, details={"sent": True})
+
+
+def find_reset(raw: str) -> PasswordReset | None:
+    reset = db.session.execute(select(PasswordReset).where(PasswordReset.token_hash == digest(raw))).scalar_one_or_none()
+    if reset is None or reset.used_at or reset.expires_at < utcnow() or not reset.user.is_active:
+        return None
+    return reset
+
+
+def complete_reset(reset: PasswordReset, password: str) -> User:
+    """Set the new password and end every session; the second factor is still asked at sign-in."""
+    user = reset.user
+    check_new_password(password, user)
+    set_password(user, password)
+    reset.used_at = utcnow()
+    user.failed_logins, user.locked_until = 0, None
+    end_sessions(user.id)
+    audit.record("password.reset", actor=user, target=user)
+    return user
+
+
+# --- invitations -----------------------------------------------------------
+
+def _bodies(codes: list[str]) -> list[Body]:
+    if not codes:
+        return []
+    found = db.session.execute(select(Body).where(Body.code.in_(codes))).scalars().all()
+    missing = set(codes) - {b.code for b in found}
+    if missing:
+        raise AccountError(f"Unknown body code(s): {', '.join(sorted(missing))}.")
+    return list(found)
+
+
+def _check_new_person(email: str, org: Organisation, role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}.")
+    if find_user(email):
+        raise AccountError("An account with this email already exists.")
+    pending = db.session.execute(select(Invitation.id).where(
+        Invitation.email == email, Invitation.status.in_(("nominated", "sent")),
+        func.coalesce(Invitation.expires_at, utcnow()) >= utcnow())).first()
+    if pending:
+        raise AccountError("This person already has an open invitation or nomination.")
+    if role in ("asec_admin", "asec_staff") and org.kind != "secretariat":
+        raise AccountError("ASEC roles are for people of the ASEAN Secretariat.")
+    if role in ("focal_person", "delegate") and org.kind != "member_state":
+        raise AccountError("Focal persons and delegates belong to a Member State.")
+
+
+def invite(actor: User, email: str, name: str, org: Organisation, role: str, body_codes: list[str]) -> Invitation:
+    """An administrator invites directly; a focal person's nomination waits for approval."""
+    email = normalise_email(email)
+    if not can(actor, "users.manage"):
+        if not can(actor, "users.nominate", org) or role != "delegate":
+            raise PermissionDenied("Focal persons may nominate delegates of their own Member State only.")
+    _check_new_person(email, org, role)
+    _bodies(body_codes)
+    inv = Invitation(email=email, name=name.strip(), org_id=org.id, role=role, body_codes=",".join(body_codes),
+                     status="nominated", invited_by_id=actor.id)
+    db.session.add(inv)
+    db.session.flush()
+    if can(actor, "invitations.approve"):
+        _send_invitation(actor, inv)
+        audit.record("invitation.sent", actor=actor, target=inv, details={"email": email, "role": role,
+                                                                          "org": org.code, "bodies": body_codes})
+    else:
+        audit.record("invitation.nominated", actor=actor, target=inv, details={"email": email, "role": role,
+                                                                               "org": org.code})
+    return inv
+
+
+def approve_nomination(actor: User, inv: Invitation) -> None:
+    if inv.status != "nominated":
+        raise AccountError("Only a pending nomination can be approved.")
+    _send_invitation(actor, inv)
+    audit.record("invitation.approved", actor=actor, target=inv, details={"email": inv.email})
+
+
+def revoke_invitation(actor: User, inv: Invitation) -> None:
+    if inv.status not in ("nominated", "sent"):
+        raise AccountError("This invitation is no longer open.")
+    inv.status, inv.token_hash = "revoked", None
+    audit.record("invitation.revoked", actor=actor, target=inv, details={"email": inv.email})
+
+
+def _send_invitation(actor: User, inv: Invitation) -> str:
+    raw, hashed = new_secret()
+    hours = current_app.config["INVITATION_TTL_HOURS"]
+    inv.status, inv.token_hash, inv.approved_by_id = "sent", hashed, actor.id
+    inv.expires_at = utcnow() + timedelta(hours=hours)
+    link = url_for("auth.accept_invitation", token=raw, _external=True)
+    send_email(inv.email, "You are invited to AOCP",
+               render_template("email/invitation.txt", inv=inv, link=link, hours=hours, actor=actor))
+    return raw
+
+
+def find_invitation(raw: str) -> Invitation | None:
+    inv = db.session.execute(select(Invitation).where(Invitation.token_hash == digest(raw))).scalar_one_or_none()
+    if inv is None or inv.status != "sent" or inv.expires_at < utcnow():
+        return None
+    return inv
+
+
+def accept_invitation(inv: Invitation, password: str) -> User:
+    """Create the account; the link stops working at once (its hash is dropped)."""
+    if find_user(inv.email):
+        raise AccountError("An account with this email already exists.")
+    check_new_password(password, inv.email)
+    user = User(email=inv.email, name=inv.name, org_id=inv.org_id, role=inv.role, status="active")
+    set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    for body in _bodies(inv.bodies):
+        db.session.add(Membership(user_id=user.id, body_id=body.id, role="member"))
+    inv.status, inv.token_hash, inv.accepted_at = "accepted", None, utcnow()
+    audit.record("invitation.accepted", actor=user, target=inv)
+    return user
+
+
+# --- administration --------------------------------------------------------
+
+def create_user(actor: User | None, email: str, name: str, org: Organisation, role: str, password: str) -> User:
+    """Create an account directly (the CLI uses this to bootstrap the first administrator)."""
+    email = normalise_email(email)
+    _check_new_person(email, org, role)
+    check_new_password(password, email)
+    user = User(email=email, name=name, org_id=org.id, role=role, status="active")
+    set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", actor=actor, target=user, details={"email": email, "role": role, "org": org.code})
+    return user
+
+
+def set_status(actor: User, user: User, status: str) -> None:
+    """Deactivate (ending sessions and stopping tokens at once) or reactivate an account."""
+    if status not in ("active", "deactivated"):
+        raise AccountError("Unknown status.")
+    if user.id == actor.id and status == "deactivated":
+        raise AccountError("You cannot deactivate your own account.")
+    if user.status == status:
+        return
+    user.status = status
+    if status == "deactivated":
+        end_sessions(user.id)
+    audit.record("user.deactivated" if status == "deactivated" else "user.reactivated", actor=actor, target=user)
+
+
+def update_user(actor: User, user: User, name: str, org: Organisation, role: str) -> None:
+    if role not in ROLES:
+        raise AccountError("Unknown role.")
+    if user.id == actor.id and role != user.role:
+        raise AccountError("You cannot change your own role.")
+    changes = {}
+    if role != user.role:
+        changes["role"] = [user.role, role]
+    if org.id != user.org_id:
+        changes["org"] = [user.org.code, org.code]
+    user.name, user.role, user.org_id = name.strip(), role, org.id
+    if changes:
+        end_sessions(user.id)  # permissions changed: start fresh sessions
+        audit.record("user.role_changed", actor=actor, target=user, details=changes)
+
+
+def unlock(actor: User, user: User) -> None:
+    user.failed_logins, user.locked_until = 0, None
+    audit.record("user.unlocked", actor=actor, target=user)
+
+
+def set_membership(actor: User | None, user: User, body: Body, role: str) -> Membership:
+    membership = db.session.execute(select(Membership).where(
+        Membership.user_id == user.id, Membership.body_id == body.id)).scalar_one_or_none()
+    if membership is None:
+        membership = Membership(user_id=user.id, body_id=body.id, role=role)
+        db.session.add(membership)
+        before = None
+    else:
+        before, membership.role = membership.role, role
+    db.session.flush()
+    audit.record("membership.set", actor=actor, target=membership,
+                 details={"user": user.email, "body": body.code, "role": role, "before": before})
+    return membership
+
+
+def remove_membership(actor: User, membership: Membership) -> None:
+    audit.record("membership.removed", actor=actor, target=membership,
+                 details={"user": membership.user.email, "body": membership.body.code, "role": membership.role})
+    db.session.delete(membership)
+
+
+# --- API tokens --------------------------------------------------------------
+
+def create_token(user: User, name: str, scope: str, days: int | None = None, actor: User | None = None
+                 ) -> tuple[ApiToken, str]:
+    """A new personal access token; the raw value is returned once and never stored."""
+    if scope not in TOKEN_SCOPES:
+        raise AccountError("Scope must be read or write.")
+    days = days or current_app.config["TOKEN_DEFAULT_DAYS"]
+    if not 1 <= days <= 366:
+        raise AccountError("A token lives between 1 and 366 days.")
+    secret, _ = new_secret()
+    raw = f"aocp_{secret}"
+    token = ApiToken(user_id=user.id, name=name.strip() or "token", prefix=raw[:12], token_hash=digest(raw),
+                     scope=scope, expires_at=utcnow() + timedelta(days=days))
+    db.session.add(token)
+    db.session.flush()
+    audit.record("token.created", actor=actor or user, target=token,
+                 details={"owner": user.email, "scope": scope, "days": days})
+    return token, raw
+
+
+def revoke_token(actor: User, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record("token.revoked", actor=actor, target=token, details={"owner": token.user.email})
+
+
+def user_by_token(raw: str) -> tuple[User | None, ApiToken | None]:
+    token = db.session.execute(select(ApiToken).where(ApiToken.token_hash == digest(raw))).scalar_one_or_none()
+    if token is None or not token.is_usable:
+        return None, None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now
+        db.session.commit()
+    return token.user, token

@@ -1,0 +1,158 @@
+"""Sign-in pages: password, second factor, sign-out, invitation acceptance, password reset."""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from aocp import audit
+from aocp.accounts import services
+from aocp.accounts.forms import AcceptInvitationForm, LoginForm, ResetForm, ResetRequestForm, SecondFactorForm
+from aocp.accounts.models import User
+from aocp.extensions import db, limiter
+from aocp.forms import ActionForm, safe_next
+from aocp.policy import guard, public
+
+bp = Blueprint("auth", __name__)
+
+GENERIC_FAILURE = "The email or password is not correct."
+MFA_PENDING_SECONDS = 300
+
+
+def login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _finish_sign_in(user: User, method: str, next_url: str | None):
+    session.pop("mfa_pending", None)
+    session.regenerate()  # a new session id at sign-in: no fixation
+    login_user(user)
+    services.signed_in(user, method)
+    db.session.commit()
+    if user.mfa_required and not user.mfa_enabled:
+        flash("Your account needs a second factor. Set it up now to continue.", "info")
+        return redirect(url_for("profile.mfa_setup"))
+    return redirect(safe_next(next_url, url_for("main.home")))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        result = services.authenticate(form.email.data, form.password.data)
+        if not result.ok:
+            db.session.commit()  # keep the failure count and its audit entry
+            flash(GENERIC_FAILURE, "error")
+            return render_template("auth/login.html", form=form), 200
+        user = result.user
+        if user.mfa_enabled:
+            session["mfa_pending"] = {"user_id": user.id, "at": int(time.time()), "next": form.next.data}
+            db.session.commit()
+            return redirect(url_for("auth.second_factor"))
+        return _finish_sign_in(user, "password", form.next.data)
+    return render_template("auth/login.html", form=form)
+
+
+def _pending_user() -> tuple[User | None, str | None]:
+    pending = session.get("mfa_pending")
+    if not pending or time.time() - pending["at"] > MFA_PENDING_SECONDS:
+        return None, None
+    user = db.session.get(User, pending["user_id"])
+    return (user if user and user.is_active else None), pending.get("next")
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@public
+def second_factor():
+    user, next_url = _pending_user()
+    if user is None:
+        session.pop("mfa_pending", None)
+        flash("Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        if services.check_second_factor(user, form.code.data):
+            return _finish_sign_in(user, "password+totp", next_url)
+        db.session.commit()
+        flash("That code is not valid. Codes can be used only once.", "error")
+    return render_template("auth/second_factor.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@guard("profile.manage")
+def logout():
+    if ActionForm().validate_on_submit():
+        audit.record("auth.logout", actor=current_user)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        session.regenerate()
+        flash("You have signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@public
+def accept_invitation(token: str):
+    inv = services.find_invitation(token)
+    if inv is None:
+        return render_template("auth/link_invalid.html", what="invitation"), 404
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            services.accept_invitation(inv, form.password.data)
+        except services.AccountError as err:
+            db.session.rollback()
+            form.password.errors.append(str(err))
+        else:
+            db.session.commit()
+            flash("Your account is ready. Sign in with your email and new password.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/accept_invitation.html", form=form, inv=inv)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@public
+def request_reset():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        flash("If an active account uses that email, a reset link is on its way. It works once, for "
+              f"{current_app.config['RESET_TTL_MINUTES']} minutes.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@public
+def reset_password(token: str):
+    reset = services.find_reset(token)
+    if reset is None:
+        return render_template("auth/link_invalid.html", what="password reset link"), 404
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            services.complete_reset(reset, form.password.data)
+        except services.AccountError as err:
+            db.session.rollback()
+            form.password.errors.append(str(err))
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            session.regenerate()
+            flash("Your password is changed and every session signed out. Sign in with the new password.",
+                  "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form)

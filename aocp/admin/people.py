@@ -1,0 +1,234 @@
+"""People and invitations: list, invite, nominate, approve, edit, deactivate."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from aocp.accounts import services
+from aocp.accounts.models import ROLES, ApiToken, Invitation, User
+from aocp.admin import bp
+from aocp.admin.forms import InviteForm, MembershipForm, UserEditForm
+from aocp.audit import AuditEntry
+from aocp.extensions import db
+from aocp.forms import ActionForm
+from aocp.orgs.models import Body, Membership, Organisation
+from aocp.policy import PermissionDenied, guard, require
+from aocp.sessions import UserSession
+
+
+def org_choices(only: Organisation | None = None) -> list[tuple[str, str]]:
+    if only is not None:
+        return [(str(only.id), only.name)]
+    orgs = db.session.execute(select(Organisation).order_by(Organisation.kind, Organisation.name)).scalars()
+    return [(str(o.id), f"{o.name} ({o.code})") for o in orgs]
+
+
+def body_choices() -> list[tuple[str, str]]:
+    bodies = db.session.execute(select(Body).order_by(Body.id)).scalars()
+    return [(b.code, f"{b.short_name} — {b.name}") for b in bodies]
+
+
+def _get_org(value: str) -> Organisation:
+    org = db.session.get(Organisation, int(value)) if value and value.isdigit() else None
+    if org is None:
+        abort(400)
+    return org
+
+
+@bp.route("/people")
+@guard("users.view")
+def people():
+    q = request.args.get("q", "").strip()
+    stmt = select(User).join(User.org).order_by(User.name)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.name).like(like), User.email.like(like)))
+    if (org := request.args.get("org", "")) and org.isdigit():
+        stmt = stmt.where(User.org_id == int(org))
+    if (role := request.args.get("role", "")) in ROLES:
+        stmt = stmt.where(User.role == role)
+    if (status := request.args.get("status", "")) in ("active", "deactivated"):
+        stmt = stmt.where(User.status == status)
+    page = db.paginate(stmt, per_page=25, max_per_page=100)
+    return render_template("admin/people.html", page=page, orgs=org_choices(), roles=ROLES,
+                           filters={"q": q, "org": org, "role": role, "status": status})
+
+
+def _invite_form(limit_org: Organisation | None = None) -> InviteForm:
+    form = InviteForm()
+    form.org.choices = org_choices(limit_org)
+    form.bodies.choices = body_choices()
+    if limit_org is not None:
+        form.role.choices = [("delegate", "Member-state delegate")]
+    return form
+
+
+def _handle_invite(form: InviteForm, template: str, **context):
+    if form.validate_on_submit():
+        try:
+            inv = services.invite(current_user, form.email.data, form.name.data, _get_org(form.org.data),
+                                  form.role.data, form.bodies.data or [])
+        except PermissionDenied:
+            db.session.rollback()
+            abort(403)
+        except services.AccountError as err:
+            db.session.rollback()
+            form.email.errors.append(str(err))
+        else:
+            db.session.commit()
+            if inv.status == "sent":
+                flash(f"Invitation sent to {inv.email}.", "success")
+            else:
+                flash(f"{inv.name} is nominated. The ASEAN Secretariat will approve and send the invitation.",
+                      "success")
+            return redirect(request.path)
+    return render_template(template, form=form, **context), (400 if form.errors else 200)
+
+
+@bp.route("/people/invite", methods=["GET", "POST"])
+@guard("users.manage")
+def invite():
+    return _handle_invite(_invite_form(), "admin/invite.html")
+
+
+@bp.route("/nominate", methods=["GET", "POST"])
+@guard("users.nominate")
+def nominate():
+    require(current_user, "users.nominate", current_user.org)
+    mine = db.session.execute(select(Invitation).where(Invitation.invited_by_id == current_user.id)
+                              .order_by(Invitation.created_at.desc()).limit(50)).scalars().all()
+    return _handle_invite(_invite_form(current_user.org), "admin/nominate.html", nominations=mine)
+
+
+@bp.route("/invitations")
+@guard("invitations.approve")
+def invitations():
+    status = request.args.get("status", "nominated")
+    stmt = select(Invitation).options(selectinload(Invitation.invited_by)).order_by(Invitation.created_at.desc())
+    if status in ("nominated", "sent", "accepted", "revoked"):
+        stmt = stmt.where(Invitation.status == status)
+    page = db.paginate(stmt, per_page=25, max_per_page=100)
+    return render_template("admin/invitations.html", page=page, status=status, action_form=ActionForm())
+
+
+@bp.route("/invitations/<int:inv_id>/<any(approve, revoke):action>", methods=["POST"])
+@guard("invitations.approve")
+def invitation_action(inv_id: int, action: str):
+    inv = db.get_or_404(Invitation, inv_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        (services.approve_nomination if action == "approve" else services.revoke_invitation)(current_user, inv)
+    except services.AccountError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    else:
+        db.session.commit()
+        flash(f"Invitation for {inv.email} {'approved and sent' if action == 'approve' else 'withdrawn'}.", "success")
+    return redirect(url_for(".invitations", status=request.args.get("status", "nominated")))
+
+
+def _person_page(user: User, edit_form: UserEditForm | None = None, membership_form: MembershipForm | None = None):
+    if edit_form is None:
+        edit_form = UserEditForm(obj=user, org=str(user.org_id))
+    edit_form.org.choices = org_choices()
+    membership_form = membership_form or MembershipForm()
+    membership_form.body.choices = body_choices()
+    tokens = db.session.execute(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.created_at.desc())).scalars().all()
+    sessions = db.session.scalar(select(func.count(UserSession.id)).where(UserSession.user_id == user.id))
+    entries = db.session.execute(select(AuditEntry).where(or_(
+        AuditEntry.actor_id == user.id, (AuditEntry.target_type == "users") & (AuditEntry.target_id == str(user.id))))
+        .order_by(AuditEntry.id.desc()).limit(20)).scalars().all()
+    memberships = db.session.execute(select(Membership).join(Membership.body).where(Membership.user_id == user.id)
+                                     .options(contains_eager(Membership.body)).order_by(Body.id)).scalars().all()
+    return render_template("admin/person.html", person=user, edit_form=edit_form,
+                           membership_form=membership_form, action_form=ActionForm(), tokens=tokens,
+                           sessions=sessions, entries=entries, memberships=memberships)
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@guard("users.view")
+def person(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if request.method == "GET":
+        return _person_page(user)
+    require(current_user, "users.manage")
+    form = UserEditForm()
+    form.org.choices = org_choices()
+    if form.validate_on_submit():
+        try:
+            services.update_user(current_user, user, form.name.data, _get_org(form.org.data), form.role.data)
+        except services.AccountError as err:
+            db.session.rollback()
+            form.role.errors.append(str(err))
+        else:
+            db.session.commit()
+            flash("Saved.", "success")
+            return redirect(url_for(".person", user_id=user.id))
+    return _person_page(user, edit_form=form), 400
+
+
+@bp.route("/people/<int:user_id>/<any(deactivate, reactivate, unlock):action>", methods=["POST"])
+@guard("users.manage")
+def person_action(user_id: int, action: str):
+    user = db.get_or_404(User, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "unlock":
+            services.unlock(current_user, user)
+        else:
+            services.set_status(current_user, user, "deactivated" if action == "deactivate" else "active")
+    except services.AccountError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    else:
+        db.session.commit()
+        flash({"deactivate": "Account deactivated; its sessions and tokens stopped working.",
+               "reactivate": "Account reactivated.", "unlock": "Sign-in pause lifted."}[action], "success")
+    return redirect(url_for(".person", user_id=user.id))
+
+
+@bp.route("/people/<int:user_id>/memberships", methods=["POST"])
+@guard("memberships.manage")
+def add_membership(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = MembershipForm()
+    form.body.choices = body_choices()
+    if form.validate_on_submit():
+        body = db.session.execute(select(Body).where(Body.code == form.body.data)).scalar_one()
+        services.set_membership(current_user, user, body, form.role.data)
+        db.session.commit()
+        flash(f"{user.name} is now {form.role.data.replace('_', ' ')} of {body.short_name}.", "success")
+        return redirect(url_for(".person", user_id=user.id))
+    return _person_page(user, membership_form=form), 400
+
+
+@bp.route("/memberships/<int:membership_id>/remove", methods=["POST"])
+@guard("memberships.manage")
+def remove_membership(membership_id: int):
+    membership = db.get_or_404(Membership, membership_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    user_id = membership.user_id
+    services.remove_membership(current_user, membership)
+    db.session.commit()
+    flash("Membership removed.", "success")
+    return redirect(request.form.get("back") == "body" and url_for(".body", body_id=membership.body_id)
+                    or url_for(".person", user_id=user_id))
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@guard("users.manage")
+def revoke_token(token_id: int):
+    token = db.get_or_404(ApiToken, token_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.revoke_token(current_user, token)
+    db.session.commit()
+    flash("Token revoked.", "success")
+    return redirect(url_for(".person", user_id=token.user_id))
+

@@ -1,0 +1,247 @@
+"""API endpoints for the caller, organisations, bodies, people and memberships."""
+from __future__ import annotations
+
+from flask import abort, g, request
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from aocp.accounts import services
+from aocp.accounts.models import ROLES, User
+from aocp.api import bp
+from aocp.api.auth import api_guard
+from aocp.extensions import db
+from aocp.orgs.models import BODY_ROLES, Body, Membership, Organisation
+from aocp.policy import PermissionDenied
+from aocp.web import json_error
+
+
+def org_json(o: Organisation) -> dict:
+    return {"code": o.code, "name": o.name, "kind": o.kind, "is_asean": o.is_asean, "require_mfa": o.require_mfa}
+
+
+def body_json(b: Body) -> dict:
+    return {"code": b.code, "short_name": b.short_name, "name": b.name, "description": b.description,
+            "parent": b.parent.code if b.parent else None}
+
+
+def user_json(u: User, full: bool = False) -> dict:
+    data = {"id": u.id, "email": u.email, "name": u.name, "organisation": u.org.code, "role": u.role,
+            "status": u.status}
+    if full:
+        data.update(mfa_enabled=u.mfa_enabled, created_at=u.created_at.isoformat() + "Z",
+                    last_login_at=u.last_login_at.isoformat() + "Z" if u.last_login_at else None,
+                    memberships=[{"body": m.body.code, "role": m.role} for m in u.memberships])
+    return data
+
+
+def membership_json(m: Membership) -> dict:
+    return {"id": m.id, "user_id": m.user_id, "email": m.user.email, "body": m.body.code, "role": m.role}
+
+
+def page_args() -> tuple[int, int]:
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 50))
+    except ValueError:
+        abort(400, "page and per_page must be whole numbers.")
+    if page < 1 or not 1 <= per_page <= 200:
+        abort(400, "page must be 1 or more and per_page between 1 and 200.")
+    return page, per_page
+
+
+def paginated(stmt, serialise) -> dict:
+    page, per_page = page_args()
+    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return {"items": [serialise(x) for x in result.items], "page": page, "per_page": per_page,
+            "total": result.total, "pages": result.pages}
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "Send a JSON object with Content-Type: application/json.")
+    return data
+
+
+def invalid(errors: dict):
+    return json_error(422, "Some fields are not valid.", "validation_error", fields=errors)
+
+
+def _org_by_code(code) -> Organisation | None:
+    if not isinstance(code, str):
+        return None
+    return db.session.execute(select(Organisation).where(Organisation.code == code.upper())).scalar_one_or_none()
+
+
+def _body_by_code(code) -> Body | None:
+    if not isinstance(code, str):
+        return None
+    return db.session.execute(select(Body).where(Body.code == code.upper())).scalar_one_or_none()
+
+
+@bp.get("/me")
+@api_guard("profile.manage")
+def me():
+    return user_json(g.api_user, full=True) | {"token_scope": g.api_token.scope}
+
+
+@bp.get("/organisations")
+@api_guard("orgs.view")
+def organisations():
+    orgs = db.session.execute(select(Organisation).order_by(Organisation.code)).scalars()
+    return {"items": [org_json(o) for o in orgs]}
+
+
+@bp.get("/organisations/<code>")
+@api_guard("orgs.view")
+def organisation(code: str):
+    org = _org_by_code(code)
+    if org is None:
+        abort(404)
+    return org_json(org)
+
+
+@bp.get("/bodies")
+@api_guard("bodies.view")
+def bodies():
+    rows = db.session.execute(select(Body).options(selectinload(Body.parent)).order_by(Body.id)).scalars()
+    return {"items": [body_json(b) for b in rows]}
+
+
+@bp.get("/bodies/<code>")
+@api_guard("bodies.view")
+def body(code: str):
+    b = _body_by_code(code)
+    if b is None:
+        abort(404)
+    members = db.session.execute(select(Membership).where(Membership.body_id == b.id)
+                                 .options(selectinload(Membership.user), selectinload(Membership.body))
+                                 .order_by(Membership.id)).scalars()
+    return body_json(b) | {"members": [membership_json(m) for m in members]}
+
+
+@bp.get("/users")
+@api_guard("users.view")
+def users():
+    stmt = select(User).options(selectinload(User.memberships)).order_by(User.id)
+    if q := request.args.get("q", "").strip().lower():
+        stmt = stmt.where(or_(func.lower(User.name).contains(q), User.email.contains(q)))
+    if org := _org_by_code(request.args.get("organisation")):
+        stmt = stmt.where(User.org_id == org.id)
+    if (role := request.args.get("role")) in ROLES:
+        stmt = stmt.where(User.role == role)
+    if (status := request.args.get("status")) in ("active", "deactivated"):
+        stmt = stmt.where(User.status == status)
+    return paginated(stmt, user_json)
+
+
+@bp.get("/users/<int:user_id>")
+@api_guard("users.view")
+def user(user_id: int):
+    return user_json(db.get_or_404(User, user_id), full=True)
+
+
+@bp.patch("/users/<int:user_id>")
+@api_guard("users.manage")
+def update_user(user_id: int):
+    target = db.get_or_404(User, user_id)
+    data = json_body()
+    errors = {}
+    unknown = set(data) - {"name", "role", "organisation", "status"}
+    if unknown:
+        errors.update({k: "Unknown field." for k in unknown})
+    org = _org_by_code(data["organisation"]) if "organisation" in data else target.org
+    if org is None:
+        errors["organisation"] = "Unknown organisation code."
+    if "role" in data and data["role"] not in ROLES:
+        errors["role"] = f"One of {', '.join(ROLES)}."
+    if "status" in data and data["status"] not in ("active", "deactivated"):
+        errors["status"] = "active or deactivated."
+    if "name" in data and not (isinstance(data["name"], str) and 0 < len(data["name"].strip()) <= 200):
+        errors["name"] = "1 to 200 characters."
+    if errors:
+        return invalid(errors)
+    try:
+        services.update_user(g.api_user, target, data.get("name", target.name), org, data.get("role", target.role))
+        if "status" in data:
+            services.set_status(g.api_user, target, data["status"])
+    except services.AccountError as err:
+        db.session.rollback()
+        return json_error(409, str(err), "conflict")
+    db.session.commit()
+    return user_json(target, full=True)
+
+
+@bp.post("/invitations")
+@api_guard("users.nominate")
+def create_invitation():
+    data = json_body()
+    errors = {}
+    for name in ("email", "name", "organisation", "role"):
+        if not isinstance(data.get(name), str) or not data[name].strip():
+            errors[name] = "Required text."
+    org = _org_by_code(data.get("organisation"))
+    if "organisation" not in errors and org is None:
+        errors["organisation"] = "Unknown organisation code."
+    body_codes = data.get("bodies", [])
+    if not (isinstance(body_codes, list) and all(isinstance(c, str) for c in body_codes)):
+        errors["bodies"] = "A list of body codes."
+    if isinstance(data.get("email"), str) and ("@" not in data["email"] or len(data["email"]) > 254):
+        errors["email"] = "A valid email address."
+    if errors:
+        return invalid(errors)
+    try:
+        inv = services.invite(g.api_user, data["email"], data["name"], org, data["role"],
+                              [c.upper() for c in body_codes])
+    except PermissionDenied as err:
+        db.session.rollback()
+        return json_error(403, str(err), "forbidden")
+    except services.AccountError as err:
+        db.session.rollback()
+        return json_error(409, str(err), "conflict")
+    db.session.commit()
+    return {"id": inv.id, "email": inv.email, "status": inv.status, "role": inv.role,
+            "organisation": org.code, "bodies": inv.bodies}, 201
+
+
+@bp.get("/memberships")
+@api_guard("users.view")
+def memberships():
+    stmt = (select(Membership).options(selectinload(Membership.user), selectinload(Membership.body))
+            .order_by(Membership.id))
+    if body_code := request.args.get("body"):
+        b = _body_by_code(body_code)
+        stmt = stmt.where(Membership.body_id == (b.id if b else -1))
+    if (uid := request.args.get("user_id", "")).isdigit():
+        stmt = stmt.where(Membership.user_id == int(uid))
+    return paginated(stmt, membership_json)
+
+
+@bp.post("/memberships")
+@api_guard("memberships.manage")
+def create_membership():
+    data = json_body()
+    errors = {}
+    target = db.session.get(User, data["user_id"]) if isinstance(data.get("user_id"), int) else None
+    if target is None:
+        errors["user_id"] = "An existing user id."
+    b = _body_by_code(data.get("body"))
+    if b is None:
+        errors["body"] = "An existing body code."
+    role = data.get("role", "member")
+    if role not in BODY_ROLES:
+        errors["role"] = f"One of {', '.join(BODY_ROLES)}."
+    if errors:
+        return invalid(errors)
+    m = services.set_membership(g.api_user, target, b, role)
+    db.session.commit()
+    return membership_json(m), 201
+
+
+@bp.delete("/memberships/<int:membership_id>")
+@api_guard("memberships.manage")
+def delete_membership(membership_id: int):
+    m = db.get_or_404(Membership, membership_id)
+    services.remove_membership(g.api_user, m)
+    db.session.commit()
+    return "", 204

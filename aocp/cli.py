@@ -1,0 +1,161 @@
+"""Operations commands: `flask --app app seed | demo | users ... | audit verify | sessions purge`."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import delete, select
+
+from aocp import audit
+from aocp.accounts import services
+from aocp.accounts.models import ROLES, User
+from aocp.extensions import db
+from aocp.orgs.models import BODY_ROLES, Body, Organisation
+from aocp.orgs.reference import seed_reference_data
+from aocp.sessions import UserSession
+from aocp.timeutil import utcnow
+
+users_cli = AppGroup("users", help="Manage accounts from the command line.")
+audit_cli = AppGroup("audit", help="Check the audit log.")
+sessions_cli = AppGroup("sessions", help="Server-side sessions.")
+
+DEMO_PASSWORD = "cooperation-demo-2026"
+# (email, name, org, role, [(body, body role)])
+DEMO_PEOPLE = [
+    ("admin@asec.example.org", "Ayu Admin", "ASEC", "asec_admin", []),
+    ("staff@asec.example.org", "Sari Staff", "ASEC", "asec_staff", [("JWG", "member"), ("WGCBM", "member")]),
+    ("focal.mys@example.gov.my", "Aminah Focal", "MYS", "focal_person",
+     [("ASOMM", "member"), ("JWG", "member"), ("TF", "chair"), ("WGTIM", "chair")]),
+    ("delegate.mys@example.gov.my", "Hafiz Delegate", "MYS", "delegate", [("WGTIM", "member")]),
+    ("focal.phl@example.gov.ph", "Jose Focal", "PHL", "focal_person",
+     [("ASOMM", "member"), ("JWG", "member"), ("WGMID", "chair")]),
+    ("delegate.tha@example.go.th", "Somchai Delegate", "THA", "delegate", [("WGSMD", "member")]),
+    ("delegate.vnm@example.gov.vn", "Lan Delegate", "VNM", "delegate", [("WGCBM", "vice_chair")]),
+    ("observer.jpn@example.go.jp", "Kenji Observer", "JPN", "observer", [("ASOMM3", "observer")]),
+    ("observer.igf@example.org", "Claire Observer", "IGF", "observer", [("WGSMD", "observer")]),
+]
+
+
+def _org(code: str) -> Organisation:
+    org = db.session.execute(select(Organisation).where(Organisation.code == code.upper())).scalar_one_or_none()
+    if org is None:
+        raise click.BadParameter(f"unknown organisation {code!r} (run `flask --app app seed` first?)")
+    return org
+
+
+def _user(email: str) -> User:
+    user = services.find_user(email)
+    if user is None:
+        raise click.BadParameter(f"no account with email {email!r}")
+    return user
+
+
+@click.command("seed")
+def seed_command():
+    """Load the reference organisations and bodies (safe to run again)."""
+    added = seed_reference_data()
+    db.session.commit()
+    click.echo(f"Reference data ready: {added['organisations']} organisations and {added['bodies']} bodies added.")
+
+
+@click.command("demo")
+def demo_command():
+    """Add demo people and memberships for trying AOCP (skips those that exist)."""
+    seed_reference_data()
+    created = 0
+    for email, name, org_code, role, bodies in DEMO_PEOPLE:
+        user = services.find_user(email)
+        if user is None:
+            user = services.create_user(None, email, name, _org(org_code), role, DEMO_PASSWORD)
+            created += 1
+        for body_code, body_role in bodies:
+            body = db.session.execute(select(Body).where(Body.code == body_code)).scalar_one()
+            if user.body_role(body.id) is None:
+                services.set_membership(None, user, body, body_role)
+    db.session.commit()
+    click.echo(f"Demo data ready ({created} people added). Sign in with any of these, password {DEMO_PASSWORD!r}:")
+    for email, _name, org_code, role, _ in DEMO_PEOPLE:
+        click.echo(f"  {email:32} {role:13} {org_code}")
+    click.echo("The administrator is asked to set up an authenticator app at first sign-in.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--org", "org_code", required=True, help="Organisation code, e.g. ASEC or MYS.")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", default="", help="Full name (defaults to the part of the email before @).")
+def create_user_command(email: str, org_code: str, role: str, name: str):
+    """Create an account; the password is read from a prompt, or from stdin when piped."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = services.create_user(None, email, name or email.split("@")[0], _org(org_code), role, password)
+    except services.AccountError as err:
+        db.session.rollback()
+        raise click.ClickException(str(err)) from err
+    db.session.commit()
+    click.echo(f"Created {user.email} ({role}, {org_code.upper()}).")
+
+
+@users_cli.command("add-membership")
+@click.argument("email")
+@click.argument("body_code")
+@click.option("--role", type=click.Choice(BODY_ROLES), default="member", show_default=True)
+def add_membership_command(email: str, body_code: str, role: str):
+    """Add a person to a body (or change their role in it)."""
+    body = db.session.execute(select(Body).where(Body.code == body_code.upper())).scalar_one_or_none()
+    if body is None:
+        raise click.BadParameter(f"unknown body {body_code!r}")
+    services.set_membership(None, _user(email), body, role)
+    db.session.commit()
+    click.echo(f"{email} is now {role} of {body.code}.")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True)
+@click.option("--days", type=int, default=None, help="Lifetime in days (default from settings).")
+@click.option("--name", default="cli", show_default=True)
+def token_command(email: str, scope: str, days: int | None, name: str):
+    """Print a new personal access token once."""
+    user = _user(email)
+    if not user.is_active:
+        raise click.ClickException("This account is deactivated.")
+    try:
+        _token, raw = services.create_token(user, name, scope, days)
+    except services.AccountError as err:
+        raise click.ClickException(str(err)) from err
+    db.session.commit()
+    click.echo(raw)
+
+
+@audit_cli.command("verify")
+def audit_verify_command():
+    """Check the hash chain of the audit log; exits 1 if it was tampered with."""
+    ok, _count, message = audit.verify_chain()
+    click.echo(("OK: " if ok else "TAMPERED: ") + message)
+    if not ok:
+        sys.exit(1)
+
+
+@sessions_cli.command("purge")
+def sessions_purge_command():
+    """Delete sessions past their idle or absolute timeout."""
+    from datetime import timedelta
+
+    cfg = current_app.config
+    now = utcnow()
+    gone = db.session.execute(delete(UserSession).where(
+        (UserSession.last_seen_at < now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]))
+        | (UserSession.created_at < now - timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"])))).rowcount
+    db.session.commit()
+    click.echo(f"{gone} expired sessions deleted.")
+
+
+def init_app(app: Flask) -> None:
+    for command in (seed_command, demo_command, users_cli, audit_cli, sessions_cli):
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Organisations (Member States, ASEC, partners) and the bodies they meet in."""

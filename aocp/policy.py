@@ -1,0 +1,120 @@
+"""Who may do what: one policy for pages, API and templates, deny by default.
+
+Rules are named "<domain>.<verb>". A role grants a rule through ROLE_RULES; a rule may also
+have an object check in OBJECT_RULES that narrows it for one object (an organisation, a user).
+Every view declares its rule with @guard (or @public); the app refuses any endpoint that did not.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+PUBLIC = "public"
+
+RULES = {
+    "profile.manage": "Change one's own password, second factor, sessions and tokens",
+    "orgs.view": "See organisations",
+    "bodies.view": "See bodies and their members",
+    "users.view": "See people and their accounts",
+    "users.manage": "Invite, deactivate and reactivate people and change their roles",
+    "users.nominate": "Nominate a delegate of one's own Member State",
+    "invitations.approve": "Approve nominations and send invitations",
+    "orgs.manage": "Create and edit organisations",
+    "bodies.manage": "Create and edit bodies",
+    "memberships.manage": "Add and remove body memberships",
+    "audit.view": "Browse and export the audit log",
+}
+
+_SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view"}
+ROLE_RULES: dict[str, frozenset[str]] = {
+    "asec_admin": frozenset(RULES),
+    "asec_staff": frozenset(_SIGNED_IN | {"users.view"}),
+    "focal_person": frozenset(_SIGNED_IN | {"users.nominate"}),
+    "delegate": frozenset(_SIGNED_IN),
+    "observer": frozenset(_SIGNED_IN),
+}
+
+
+def _nominate(user, org) -> bool:
+    # Administrators nominate for anyone; a focal person only for their own Member State.
+    if user.role == "asec_admin":
+        return True
+    return org is not None and org.kind == "member_state" and org.id == user.org_id
+
+
+OBJECT_RULES: dict[str, Callable[[Any, Any], bool]] = {
+    "users.nominate": _nominate,
+}
+
+
+def can(user, rule: str, obj: Any = None) -> bool:
+    """True when `user` may do `rule` (on `obj`, when the rule looks at objects)."""
+    if rule not in RULES:
+        raise KeyError(f"unknown policy rule {rule!r}")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if rule not in ROLE_RULES.get(user.role, ()):
+        return False
+    check = OBJECT_RULES.get(rule)
+    return check(user, obj) if (check and obj is not None) else True
+
+
+class PermissionDenied(Exception):
+    """Raised by services; views and the API turn it into 403."""
+
+
+def record_denial(user, rule: str) -> None:
+    """Audit a refused request in its own small transaction."""
+    from aocp import audit
+    from aocp.extensions import db
+
+    db.session.rollback()
+    audit.record("access.denied", actor=user, details={"rule": rule, "path": request.path,
+                                                        "method": request.method})
+    db.session.commit()
+
+
+def require(user, rule: str, obj: Any = None) -> None:
+    """Abort with 403 (and an audit entry) unless `user` may do `rule`."""
+    if not can(user, rule, obj):
+        if getattr(user, "is_authenticated", False):
+            record_denial(user, rule)
+        abort(403)
+
+
+def guard(rule: str) -> Callable:
+    """Declare a page's rule: sign-in required, then `rule` checked before the view runs."""
+    if rule not in RULES:
+        raise KeyError(f"unknown policy rule {rule!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            require(current_user, rule)
+            return view(*args, **kwargs)
+
+        wrapped.policy_rule = rule
+        return wrapped
+    return decorator
+
+
+def public(view):
+    """Declare a page open to anyone (sign-in pages, health check)."""
+    view.policy_rule = PUBLIC
+    return view
+
+
+def enforce_declared() -> None:
+    """before_request hook: an endpoint that declared no rule is refused (default deny)."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static":
+        return None
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "policy_rule", None) is None:
+        abort(403)
+    return None

@@ -1,0 +1,1 @@
+"""A person's own account: password, second factor, sessions and API tokens."""

@@ -1,0 +1,119 @@
+"""Request-wide behaviour: sessions, sign-in loading, the policy gate, headers and error pages."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from aocp import policy
+from aocp.extensions import db, login_manager
+from aocp.sessions import DatabaseSessionInterface
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
+       "base-uri 'none'; frame-ancestors 'none'")
+
+# Pages a signed-in person who must still set up a second factor may open.
+MFA_SETUP_ENDPOINTS = {"profile.mfa_setup", "auth.logout", "static", "main.healthz"}
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    401: ("Sign-in needed", "Please sign in to continue."),
+    403: ("Not allowed", "You do not have access to this page. If you think you should, ask the ASEAN "
+                         "Secretariat."),
+    404: ("Not found", "There is nothing at this address, or you are not allowed to see it."),
+    405: ("Not allowed", "This action cannot be done this way."),
+    413: ("Too large", "What you sent is larger than AOCP accepts."),
+    429: ("Too many requests", "You have made too many requests. Please wait a little and try again."),
+    500: ("Something went wrong", "The error has been logged. Please try again in a moment."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str, code: str | None = None, **extra):
+    body = {"error": {"status": status, "code": code or ERROR_TEXT.get(status, ("error",))[0].lower()
+                      .replace(" ", "_"), "message": message, **extra}}
+    return jsonify(body), status
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = DatabaseSessionInterface()
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = None  # sessions live server side and are renewed at sign-in
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from aocp.accounts.models import User
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_active else None
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if wants_json():
+            return json_error(401, "Authentication required: send a bearer token.", "unauthorized")
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+    from aocp.accounts.models import ROLE_LABELS
+    app.jinja_env.filters["role_label"] = lambda code: ROLE_LABELS.get(code, code)
+    app.jinja_env.filters["dt"] = lambda value: value.strftime("%d %b %Y %H:%M UTC") if value else "—"
+    app.before_request(policy.enforce_declared)
+
+    @app.before_request
+    def require_mfa_setup():
+        if (request.endpoint not in MFA_SETUP_ENDPOINTS and not wants_json()
+                and current_user.is_authenticated and current_user.mfa_required
+                and not current_user.mfa_enabled):
+            return redirect(url_for("profile.mfa_setup"))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        h["X-Frame-Options"] = "DENY"
+        h["Cross-Origin-Opener-Policy"] = "same-origin"
+        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config["HSTS"]:
+            h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        if request.endpoint != "static":
+            h["Cache-Control"] = "no-store"  # pages carry personal or restricted data
+        return response
+
+    @app.context_processor
+    def template_helpers():
+        return {
+            "can": lambda rule, obj=None: policy.can(current_user, rule, obj),
+            "session_expired": getattr(session, "expired", False),
+        }
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        message = "Your form expired or was sent from elsewhere. Please reload the page and try again."
+        if wants_json():
+            return json_error(400, message, "csrf")
+        return render_template("errors/error.html", status=400, title="Form expired", message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        status = err.code or 500
+        title, message = ERROR_TEXT.get(status, (err.name, err.description))
+        if wants_json():
+            return json_error(status, err.description if status in (400, 405) else message)
+        response = render_template("errors/error.html", status=status, title=title, message=message)
+        return response, status
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        title, message = ERROR_TEXT[500]
+        if wants_json():
+            return json_error(500, message, "internal_error")
+        return render_template("errors/error.html", status=500, title=title, message=message), 500

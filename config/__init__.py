@@ -1,0 +1,130 @@
+"""Settings per environment, chosen by AOCP_CONFIG and overridden by AOCP_* variables.
+
+Every setting below can be set from the environment as AOCP_<NAME>; values are parsed
+as the type of the default (bool, int, float, str).
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+class Base:
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    DATABASE_URL = ""  # empty: SQLite file in instance/
+    UPLOAD_DIR = ""  # empty: uploads/ beside app.py
+    SITE_URL = "http://127.0.0.1:5000"
+
+    # Rate limits (flask-limiter syntax). Storage: memory:// unless Redis is configured.
+    RATELIMIT_STORAGE_URL = "memory://"
+    RATELIMIT_DEFAULT = "600 per minute"
+    LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
+    RATELIMIT_ENABLED = True
+
+    # Per-account throttling: after this many failures within the window the account
+    # refuses sign-in until the window has passed (short, so nobody can lock an official out for long).
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT_SECONDS = 900
+
+    # Server-side sessions.
+    SESSION_IDLE_MINUTES = 60
+    SESSION_ABSOLUTE_HOURS = 12
+    SESSION_COOKIE_NAME = "aocp_session"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+    # Passwords: argon2id parameters (OWASP: m=19 MiB, t=2 is the floor; we use more).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536  # KiB
+    ARGON2_PARALLELISM = 1
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_MAX_LENGTH = 128
+
+    INVITATION_TTL_HOURS = 72
+    RESET_TTL_MINUTES = 60
+    TOKEN_DEFAULT_DAYS = 90
+    MFA_ISSUER = "AOCP"
+
+    # Email: SMTP when MAIL_SERVER is set, else messages are written to MAIL_OUTBOX_DIR.
+    MAIL_SERVER = ""
+    MAIL_PORT = 587
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_USE_TLS = True
+    MAIL_USE_SSL = False
+    MAIL_FROM = "AOCP <no-reply@aocp.local>"
+    MAIL_OUTBOX_DIR = ""  # empty: instance/outbox
+
+    PAGE_SIZE = 25
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    PREFERRED_URL_SCHEME = "http"
+    HSTS = False
+
+
+class Development(Base):
+    DEBUG = False
+
+
+class Testing(Base):
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    # Cheaper argon2id for a fast suite; production keeps the defaults above.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8192
+    RATELIMIT_DEFAULT = "10000 per minute"
+    LOGIN_RATE_LIMIT = "1000 per minute"
+
+
+class Production(Base):
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-aocp_session"
+    PREFERRED_URL_SCHEME = "https"
+    HSTS = True
+
+
+CONFIGS = {"development": Development, "testing": Testing, "production": Production}
+
+
+def _parse(raw: str, default):
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def load(name: str | None = None, overrides: dict | None = None) -> dict:
+    """Settings for environment `name` as a dict, with AOCP_* variables and overrides applied."""
+    name = name or os.environ.get("AOCP_CONFIG", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"AOCP_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}")
+    cls = CONFIGS[name]
+    settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+    settings["ENV_NAME"] = name
+    for key, default in list(settings.items()):
+        raw = os.environ.get(f"AOCP_{key}")
+        if raw is not None:
+            settings[key] = _parse(raw, default)
+    settings.update(overrides or {})
+    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings["SESSION_ABSOLUTE_HOURS"])
+    if name == "production":
+        check_production(settings)
+    return settings
+
+
+def check_production(settings: dict) -> None:
+    """Refuse to run in production with settings that would be unsafe."""
+    problems = []
+    if settings["SECRET_KEY"] in (DEFAULT_SECRET_KEY, Testing.SECRET_KEY) or len(settings["SECRET_KEY"]) < 32:
+        problems.append("AOCP_SECRET_KEY must be set to a random value of at least 32 characters")
+    if not settings["SESSION_COOKIE_SECURE"]:
+        problems.append("AOCP_SESSION_COOKIE_SECURE must stay on (HTTPS-only cookies)")
+    if not settings["SESSION_COOKIE_NAME"].startswith("__Host-"):
+        problems.append("AOCP_SESSION_COOKIE_NAME must start with __Host- in production")
+    if problems:
+        raise RuntimeError("Unsafe production settings: " + "; ".join(problems))
