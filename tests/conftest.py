@@ -1,0 +1,158 @@
+"""Fixtures: one app per test run built through the real factory and migrations, a clean database per test.
+
+Set AOCP_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run on PostgreSQL.
+"""
+from __future__ import annotations
+
+import email
+import os
+import re
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from aocp import create_app
+from aocp.accounts import mfa, services
+from aocp.extensions import db, limiter
+from aocp.orgs.models import Body, Organisation
+from aocp.orgs.reference import seed_reference_data
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("aocp")
+    url = os.environ.get("AOCP_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}"
+    app = create_app("testing", {"DATABASE_URL": url, "UPLOAD_DIR": str(tmp / "uploads"),
+                                 "MAIL_OUTBOX_DIR": str(tmp / "outbox"), "RATELIMIT_STORAGE_URL": "memory://",
+                                 "SERVER_NAME": "localhost"})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _tables():
+    return [t.name for t in reversed(db.metadata.sorted_tables)]
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Each test starts from migrated tables holding only the reference data."""
+    with app.app_context():
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE"))
+            else:
+                for name in _tables():
+                    conn.execute(text(f"DELETE FROM {name}"))
+            conn.execute(text("INSERT INTO audit_head (id, last_hash) VALUES (1, :h)"), {"h": "0" * 64})
+        seed_reference_data()
+        db.session.commit()
+    for f in Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"):
+        f.unlink()
+    limiter.reset()
+    yield
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+def org(code: str) -> Organisation:
+    return db.session.execute(db.select(Organisation).where(Organisation.code == code)).scalar_one()
+
+
+def body(code: str) -> Body:
+    return db.session.execute(db.select(Body).where(Body.code == code)).scalar_one()
+
+
+ROLE_ORGS = {"asec_admin": "ASEC", "asec_staff": "ASEC", "focal_person": "MYS", "delegate": "MYS",
+             "observer": "JPN"}
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user(role, org=..., email=..., bodies={'WGTIM': 'chair'}, mfa=True) -> the user's id."""
+    counter = iter(range(1, 10_000))
+
+    def make(role="delegate", org_code=None, email=None, bodies=None, mfa_on=False, name=None):
+        with app.app_context():
+            n = next(counter)
+            user = services.create_user(None, email or f"{role}{n}@example.org", name or f"{role.title()} {n}",
+                                        org(org_code or ROLE_ORGS[role]), role, PASSWORD)
+            for code, body_role in (bodies or {}).items():
+                services.set_membership(None, user, body(code), body_role)
+            if mfa_on:
+                user.mfa_secret, user.mfa_enabled = mfa.new_secret(), True
+            db.session.commit()
+            return user.id
+    return make
+
+
+def csrf_token(client, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict, page: str | None = None, **kwargs):
+    """Submit a form as a browser would: fetch the page for its CSRF token, then post."""
+    token = csrf_token(client, page or url)
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
+def login(client, email: str, password: str = PASSWORD, **kwargs):
+    return post_form(client, "/login", {"email": email, "password": password}, **kwargs)
+
+
+def user_email(app, user_id: int) -> str:
+    from aocp.accounts.models import User
+    with app.app_context():
+        return db.session.get(User, user_id).email
+
+
+def totp_now(app, user_id: int, step_offset: int = 0) -> str:
+    import time
+
+    import pyotp
+
+    from aocp.accounts.models import User
+    with app.app_context():
+        secret = db.session.get(User, user_id).mfa_secret
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(int(time.time()) // 30 + step_offset)
+
+
+def outbox(app) -> list[Message]:
+    files = sorted(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
+    return [email.message_from_bytes(f.read_bytes()) for f in files]
+
+
+def link_in(message: Message, path_prefix: str) -> str:
+    body = message.get_payload(decode=True).decode() if not message.is_multipart() else \
+        message.get_payload(0).get_payload(decode=True).decode()
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s]+)", body)
+    assert match, f"no {path_prefix} link in the message"
+    return match.group(1)
