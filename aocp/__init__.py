@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 from aocp.extensions import csrf, db, limiter, login_manager, migrate
@@ -18,6 +19,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.config.from_mapping(config.load(config_name, overrides))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_paths(app)
+    if app.config["PROXY_HOPS"]:
+        # Behind an HTTPS proxy: take the client's address and scheme from the proxy's headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=app.config["PROXY_HOPS"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -16,6 +16,8 @@ class Base:
     DATABASE_URL = ""  # empty: SQLite file in instance/
     UPLOAD_DIR = ""  # empty: uploads/ beside app.py
     SITE_URL = "http://127.0.0.1:5000"
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted (0: none).
+    PROXY_HOPS = 0
 
     # Rate limits (flask-limiter syntax). Storage: memory:// unless Redis is configured.
     RATELIMIT_STORAGE_URL = "memory://"
