@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
@@ -13,9 +14,22 @@ from aocp.extensions import csrf, db, limiter, login_manager, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: ASCII digits and at most 2**31 - 1, the largest id any table holds.
+
+    Werkzeug's own converter takes any number of digits in any script, and a number too big
+    for the database made the query fail with a 500 instead of a 404.
+    """
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
     """Build the app; nothing touches the database until a request or command needs it."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(config.load(config_name, overrides))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_paths(app)
@@ -35,11 +49,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from aocp.accounts.views import bp as auth_bp
     from aocp.admin import bp as admin_bp
     from aocp.api import bp as api_bp
+    from aocp.documents.views import bp as documents_bp
     from aocp.main import bp as main_bp
     from aocp.profile.views import bp as profile_bp
 
     web.init_app(app)
-    for bp in (main_bp, auth_bp, profile_bp, admin_bp, api_bp):
+    for bp in (main_bp, auth_bp, profile_bp, admin_bp, documents_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     cli.init_app(app)

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 
 from flask import has_request_context, request
-from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aocp.extensions import db
@@ -23,6 +23,8 @@ GENESIS = "0" * 64
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
+    # A document's or person's activity is read by target.
+    __table_args__ = (Index("ix_audit_entries_target", "target_type", "target_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(index=True)

@@ -157,5 +157,7 @@ def sessions_purge_command():
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_command, demo_command, users_cli, audit_cli, sessions_cli):
+    from aocp.documents.cli import documents_cli
+
+    for command in (seed_command, demo_command, users_cli, audit_cli, sessions_cli, documents_cli):
         app.cli.add_command(command)

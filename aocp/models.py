@@ -1,5 +1,7 @@
 """Imports every model so that Alembic and relationships see the whole schema."""
 from aocp.accounts.models import ApiToken, Invitation, PasswordReset, RecoveryCode, User  # noqa: F401
 from aocp.audit import AuditEntry, AuditHead  # noqa: F401
+from aocp.documents.models import (Document, DocumentComment, DocumentGrant, DocumentTag,  # noqa: F401
+                                   DocumentVersion)
 from aocp.orgs.models import Body, Membership, Organisation  # noqa: F401
 from aocp.sessions import UserSession  # noqa: F401

@@ -26,14 +26,23 @@ RULES = {
     "bodies.manage": "Create and edit bodies",
     "memberships.manage": "Add and remove body memberships",
     "audit.view": "Browse and export the audit log",
+    "documents.view": "Open a document, its versions, comments and audience",
+    "documents.upload": "Share new documents",
+    "documents.edit": "Change a document's details, add versions and change who may see it",
+    "documents.comment": "Comment on a document one may open",
+    "documents.delete": "Move a document to the trash",
+    "documents.trash": "See the trash and restore documents from it",
+    "documents.purge": "Delete a document from the trash for good",
 }
 
-_SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view"}
+_SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "documents.view", "documents.comment"}
+# Observers read what is shared with them; Member States and ASEC share.
+_CONTRIBUTE = {"documents.upload", "documents.edit", "documents.delete"}
 ROLE_RULES: dict[str, frozenset[str]] = {
     "asec_admin": frozenset(RULES),
-    "asec_staff": frozenset(_SIGNED_IN | {"users.view"}),
-    "focal_person": frozenset(_SIGNED_IN | {"users.nominate"}),
-    "delegate": frozenset(_SIGNED_IN),
+    "asec_staff": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.view", "documents.trash"}),
+    "focal_person": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.nominate"}),
+    "delegate": frozenset(_SIGNED_IN | _CONTRIBUTE),
     "observer": frozenset(_SIGNED_IN),
 }
 
@@ -45,8 +54,25 @@ def _nominate(user, org) -> bool:
     return org is not None and org.kind == "member_state" and org.id == user.org_id
 
 
+def _open_document(user, doc) -> bool:
+    from aocp.documents.access import reason
+
+    return reason(user, doc) is not None
+
+
+def _own_document(user, doc) -> bool:
+    # The uploader and ASEC manage a document; nobody edits what they cannot open.
+    from aocp.documents.access import sees_everything
+
+    return sees_everything(user) or (doc.uploader_id == user.id and doc.deleted_at is None)
+
+
 OBJECT_RULES: dict[str, Callable[[Any, Any], bool]] = {
     "users.nominate": _nominate,
+    "documents.view": _open_document,
+    "documents.comment": _open_document,
+    "documents.edit": _own_document,
+    "documents.delete": _own_document,
 }
 
 

@@ -93,6 +93,16 @@ def init_app(app: Flask) -> None:
             "session_expired": getattr(session, "expired", False),
         }
 
+    @app.errorhandler(policy.PermissionDenied)
+    def permission_denied(err):
+        # A service refused: the same 403 as a refused page, audited the same way.
+        if current_user.is_authenticated:
+            policy.record_denial(current_user, str(err) if str(err) in policy.RULES else "service")
+        title, message = ERROR_TEXT[403]
+        if wants_json():
+            return json_error(403, message, "forbidden")
+        return render_template("errors/error.html", status=403, title=title, message=message), 403
+
     @app.errorhandler(CSRFError)
     def csrf_error(err):
         message = "Your form expired or was sent from elsewhere. Please reload the page and try again."

@@ -56,6 +56,7 @@ def _clean(app):
             else:
                 for name in _tables():
                     conn.execute(text(f"DELETE FROM {name}"))
+                conn.execute(text("DELETE FROM document_search"))  # FTS5 table, outside the models
             conn.execute(text("INSERT INTO audit_head (id, last_hash) VALUES (1, :h)"), {"h": "0" * 64})
         seed_reference_data()
         db.session.commit()

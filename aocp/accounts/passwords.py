@@ -65,6 +65,11 @@ def _letters(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalpha())
 
 
+def _repeats_one_of(core: str, words: set[str]) -> bool:
+    """True when `core` is one of `words`, or one of them said again and again ("aseanasean…")."""
+    return any(w and len(core) % len(w) == 0 and core == w * (len(core) // len(w)) for w in words)
+
+
 def password_problems(password: str, context: tuple[str, ...] = ()) -> list[str]:
     """Reasons a new password is refused; empty when it is acceptable."""
     cfg = current_app.config
@@ -78,11 +83,13 @@ def password_problems(password: str, context: tuple[str, ...] = ()) -> list[str]
         return problems
     lowered = password.lower()
     core = _letters(password)
-    personal = {_letters(w) for part in context for w in re.split(r"[\s@._-]+", part) if len(_letters(w)) >= 3}
+    # The person's own words: each whole email and name, the email's local part, and every piece of them.
+    pieces = [p for part in context for p in (part, part.split("@")[0], *re.split(r"[\s@._-]+", part))]
+    personal = {_letters(p) for p in pieces if len(_letters(p)) >= 3}
     if len(set(password)) <= 2 or any(lowered in seq for seq in _SEQUENCES):
         problems.append("This password repeats the same characters; choose something less predictable.")
     elif lowered in common_passwords() or core in common_passwords():
         problems.append("This is one of the most common passwords; choose another.")
-    elif core in CONTEXT_WORDS or core in personal or (core and core in {c + c for c in CONTEXT_WORDS}):
+    elif core and _repeats_one_of(core, CONTEXT_WORDS | personal):
         problems.append("This password is built on a word linked to AOCP or to you; choose another.")
     return problems

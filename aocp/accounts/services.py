@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, render_template, url_for
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, or_, select, update
 
 from aocp import audit
 from aocp.accounts import mfa
@@ -27,6 +27,15 @@ class AccountError(ValueError):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def external_url(endpoint: str, **values) -> str:
+    """A full link for an email, on the configured SITE_URL: never built from the request's Host header,
+    which a client chooses (a forged Host would send reset and invitation links to another site)."""
+    site = current_app.config.get("SITE_URL", "").rstrip("/")
+    if not site:
+        return url_for(endpoint, _external=True, **values)
+    return site + url_for(endpoint, **values)
 
 
 def find_user(email: str) -> User | None:
@@ -142,8 +151,13 @@ def change_password(user: User, current: str, new: str, session_row_id: int | No
 
 
 def set_password(user: User, password: str) -> None:
+    """Store a new password; reset links still waiting for this account stop working."""
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
+    if user.id is not None:
+        db.session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id,
+                                                       PasswordReset.used_at.is_(None))
+                           .values(used_at=user.password_changed_at))
 
 
 def request_password_reset(email: str) -> None:
@@ -156,7 +170,7 @@ def request_password_reset(email: str) -> None:
     raw, hashed = new_secret()
     ttl = current_app.config["RESET_TTL_MINUTES"]
     db.session.add(PasswordReset(user_id=user.id, token_hash=hashed, expires_at=utcnow() + timedelta(minutes=ttl)))
-    link = url_for("auth.reset_password", token=raw, _external=True)
+    link = external_url("auth.reset_password", token=raw)
     send_email(user.email, "Reset your AOCP password",
                render_template("email/reset.txt", user=user, link=link, minutes=ttl))
     audit.record("password.reset_requested", actor=user, target=user, details={"sent": True})
@@ -198,11 +212,16 @@ def _check_new_person(email: str, org: Organisation, role: str) -> None:
         raise AccountError(f"Unknown role {role!r}.")
     if find_user(email):
         raise AccountError("An account with this email already exists.")
+    now = utcnow()  # one instant: a nomination has no expiry yet and stays open until decided
     pending = db.session.execute(select(Invitation.id).where(
         Invitation.email == email, Invitation.status.in_(("nominated", "sent")),
-        func.coalesce(Invitation.expires_at, utcnow()) >= utcnow())).first()
+        or_(Invitation.expires_at.is_(None), Invitation.expires_at >= now))).first()
     if pending:
         raise AccountError("This person already has an open invitation or nomination.")
+    _check_role_fits_org(org, role)
+
+
+def _check_role_fits_org(org: Organisation, role: str) -> None:
     if role in ("asec_admin", "asec_staff") and org.kind != "secretariat":
         raise AccountError("ASEC roles are for people of the ASEAN Secretariat.")
     if role in ("focal_person", "delegate") and org.kind != "member_state":
@@ -250,7 +269,7 @@ def _send_invitation(actor: User, inv: Invitation) -> str:
     hours = current_app.config["INVITATION_TTL_HOURS"]
     inv.status, inv.token_hash, inv.approved_by_id = "sent", hashed, actor.id
     inv.expires_at = utcnow() + timedelta(hours=hours)
-    link = url_for("auth.accept_invitation", token=raw, _external=True)
+    link = external_url("auth.accept_invitation", token=raw)
     send_email(inv.email, "You are invited to AOCP",
                render_template("email/invitation.txt", inv=inv, link=link, hours=hours, actor=actor))
     return raw
@@ -313,6 +332,7 @@ def update_user(actor: User, user: User, name: str, org: Organisation, role: str
         raise AccountError("Unknown role.")
     if user.id == actor.id and role != user.role:
         raise AccountError("You cannot change your own role.")
+    _check_role_fits_org(org, role)
     changes = {}
     if role != user.role:
         changes["role"] = [user.role, role]

@@ -30,9 +30,9 @@ def filtered() -> tuple[Select, dict]:
     args = {k: request.args.get(k, "").strip() for k in ("action", "actor", "target", "since", "until")}
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
     if args["action"]:
-        stmt = stmt.where(AuditEntry.action.startswith(args["action"]))
-    if args["actor"]:
-        stmt = stmt.where(AuditEntry.actor_email.contains(args["actor"].lower()))
+        stmt = stmt.where(AuditEntry.action.startswith(args["action"], autoescape=True))
+    if args["actor"]:  # autoescape: % and _ typed in a filter are matched literally
+        stmt = stmt.where(AuditEntry.actor_email.contains(args["actor"].lower(), autoescape=True))
     if args["target"]:
         kind, _, ident = args["target"].partition(":")
         stmt = stmt.where(AuditEntry.target_type == kind)

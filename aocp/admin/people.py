@@ -43,8 +43,9 @@ def people():
     q = request.args.get("q", "").strip()
     stmt = select(User).join(User.org).order_by(User.name)
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.name).like(like), User.email.like(like)))
+        q_lower = q.lower()  # % and _ typed by the admin are matched literally
+        stmt = stmt.where(or_(func.lower(User.name).contains(q_lower, autoescape=True),
+                              User.email.contains(q_lower, autoescape=True)))
     if (org := request.args.get("org", "")) and org.isdigit():
         stmt = stmt.where(User.org_id == int(org))
     if (role := request.args.get("role", "")) in ROLES:

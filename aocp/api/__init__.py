@@ -1,6 +1,13 @@
 """The JSON API under /api/v1: bearer personal access tokens, the same services and policy as the pages."""
-from flask import Blueprint
+from flask import Blueprint, current_app, request
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def limit_body_size():
+    """JSON bodies are small: refuse a larger one with 413 before reading it into memory."""
+    request.max_content_length = current_app.config["API_MAX_CONTENT_LENGTH"]
+
 
 from aocp.api import accounts, openapi  # noqa: E402,F401  (routes register on bp)

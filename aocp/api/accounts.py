@@ -1,6 +1,10 @@
 """API endpoints for the caller, organisations, bodies, people and memberships."""
 from __future__ import annotations
 
+import json
+import re
+
+from email_validator import EmailNotValidError, validate_email
 from flask import abort, g, request
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -38,14 +42,29 @@ def membership_json(m: Membership) -> dict:
     return {"id": m.id, "user_id": m.user_id, "email": m.user.email, "body": m.body.code, "role": m.role}
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
+MAX_PAGE = 100_000
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _whole_number(raw: str | None) -> int | None:
+    """ASCII digits only (int() would also take ' 1', '1_0' and other scripts' digits)."""
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        return None
+    return int(raw)
+
+
+def _valid_id(value) -> bool:
+    return type(value) is int and 1 <= value <= MAX_ID  # bool is an int subclass: refused here
+
+
 def page_args() -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 50))
-    except ValueError:
+    page = _whole_number(request.args.get("page", "1"))
+    per_page = _whole_number(request.args.get("per_page", "50"))
+    if page is None or per_page is None:
         abort(400, "page and per_page must be whole numbers.")
-    if page < 1 or not 1 <= per_page <= 200:
-        abort(400, "page must be 1 or more and per_page between 1 and 200.")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 200:
+        abort(400, f"page must be between 1 and {MAX_PAGE} and per_page between 1 and 200.")
     return page, per_page
 
 
@@ -60,21 +79,41 @@ def json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         abort(400, "Send a JSON object with Content-Type: application/json.")
+    try:  # JSON may spell lone surrogates (\ud800) that no database can store
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        abort(400, "The JSON text must be valid Unicode.")
     return data
+
+
+def _text_problem(value, max_length: int = 200) -> str | None:
+    """Why a name-like value is not acceptable, or None: any script, no control characters."""
+    if not isinstance(value, str) or not value.strip():
+        return "Required text."
+    if len(value.strip()) > max_length:
+        return f"1 to {max_length} characters."
+    if CONTROL_CHARS.search(value):
+        return "No control characters."
+    return None
 
 
 def invalid(errors: dict):
     return json_error(422, "Some fields are not valid.", "validation_error", fields=errors)
 
 
+def _is_code(code) -> bool:
+    """Organisation and body codes are short runs of ASCII letters and digits (never NUL or other oddities)."""
+    return isinstance(code, str) and 0 < len(code) <= 16 and code.isascii() and code.isalnum()
+
+
 def _org_by_code(code) -> Organisation | None:
-    if not isinstance(code, str):
+    if not _is_code(code):
         return None
     return db.session.execute(select(Organisation).where(Organisation.code == code.upper())).scalar_one_or_none()
 
 
 def _body_by_code(code) -> Body | None:
-    if not isinstance(code, str):
+    if not _is_code(code):
         return None
     return db.session.execute(select(Body).where(Body.code == code.upper())).scalar_one_or_none()
 
@@ -124,6 +163,8 @@ def body(code: str):
 @api_guard("users.view")
 def users():
     stmt = select(User).options(selectinload(User.memberships)).order_by(User.id)
+    if CONTROL_CHARS.search(request.args.get("q", "")):
+        abort(400, "q must not contain control characters.")
     if q := request.args.get("q", "").strip().lower():
         stmt = stmt.where(or_(func.lower(User.name).contains(q), User.email.contains(q)))
     if org := _org_by_code(request.args.get("organisation")):
@@ -157,8 +198,8 @@ def update_user(user_id: int):
         errors["role"] = f"One of {', '.join(ROLES)}."
     if "status" in data and data["status"] not in ("active", "deactivated"):
         errors["status"] = "active or deactivated."
-    if "name" in data and not (isinstance(data["name"], str) and 0 < len(data["name"].strip()) <= 200):
-        errors["name"] = "1 to 200 characters."
+    if "name" in data and (problem := _text_problem(data["name"])):
+        errors["name"] = problem
     if errors:
         return invalid(errors)
     try:
@@ -180,19 +221,32 @@ def create_invitation():
     for name in ("email", "name", "organisation", "role"):
         if not isinstance(data.get(name), str) or not data[name].strip():
             errors[name] = "Required text."
+    if "name" not in errors and (problem := _text_problem(data["name"])):
+        errors["name"] = problem
     org = _org_by_code(data.get("organisation"))
     if "organisation" not in errors and org is None:
         errors["organisation"] = "Unknown organisation code."
+    if "role" not in errors and data["role"] not in ROLES:
+        errors["role"] = f"One of {', '.join(ROLES)}."
     body_codes = data.get("bodies", [])
     if not (isinstance(body_codes, list) and all(isinstance(c, str) for c in body_codes)):
         errors["bodies"] = "A list of body codes."
-    if isinstance(data.get("email"), str) and ("@" not in data["email"] or len(data["email"]) > 254):
-        errors["email"] = "A valid email address."
+    else:
+        body_codes = list(dict.fromkeys(c.strip().upper() for c in body_codes))  # each body once
+        unknown = [c for c in body_codes if _body_by_code(c) is None]
+        if unknown:
+            errors["bodies"] = f"Unknown body code(s): {', '.join(unknown)[:200]}."
+    if "email" not in errors:
+        try:
+            validate_email(data["email"].strip(), check_deliverability=False)
+            if len(data["email"].strip()) > 254:
+                raise EmailNotValidError("too long")
+        except EmailNotValidError:
+            errors["email"] = "A valid email address."
     if errors:
         return invalid(errors)
     try:
-        inv = services.invite(g.api_user, data["email"], data["name"], org, data["role"],
-                              [c.upper() for c in body_codes])
+        inv = services.invite(g.api_user, data["email"].strip(), data["name"], org, data["role"], body_codes)
     except PermissionDenied as err:
         db.session.rollback()
         return json_error(403, str(err), "forbidden")
@@ -212,8 +266,11 @@ def memberships():
     if body_code := request.args.get("body"):
         b = _body_by_code(body_code)
         stmt = stmt.where(Membership.body_id == (b.id if b else -1))
-    if (uid := request.args.get("user_id", "")).isdigit():
-        stmt = stmt.where(Membership.user_id == int(uid))
+    if (raw_uid := request.args.get("user_id")) is not None:
+        uid = _whole_number(raw_uid)
+        if uid is None:
+            abort(400, "user_id must be a whole number.")
+        stmt = stmt.where(Membership.user_id == uid)
     return paginated(stmt, membership_json)
 
 
@@ -222,7 +279,7 @@ def memberships():
 def create_membership():
     data = json_body()
     errors = {}
-    target = db.session.get(User, data["user_id"]) if isinstance(data.get("user_id"), int) else None
+    target = db.session.get(User, data["user_id"]) if _valid_id(data.get("user_id")) else None
     if target is None:
         errors["user_id"] = "An existing user id."
     b = _body_by_code(data.get("body"))

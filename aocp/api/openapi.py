@@ -68,6 +68,8 @@ SCHEMAS = {
                                               "parent": {"type": "string", "nullable": True}}},
     "Membership": {"type": "object", "properties": {"id": {"type": "integer"}, "user_id": {"type": "integer"},
                                                     "email": STR, "body": STR, "role": BODY_ROLE}},
+    "BodyWithMembers": {"allOf": [_ref("Body"), {"type": "object", "properties": {
+        "members": {"type": "array", "items": _ref("Membership")}}}]},
     "User": {"type": "object", "properties": {
         "id": {"type": "integer"}, "email": STR, "name": STR, "organisation": STR, "role": ROLE,
         "status": {"type": "string", "enum": ["active", "deactivated"]}, "mfa_enabled": {"type": "boolean"},
@@ -96,7 +98,7 @@ PATHS = {
                                          {**_ok(_ref("Organisation")), **_errors(404)}, params=[_p("code", STR)])},
     "/bodies": {"get": _op("List bodies", "bodies.view", _ok(_list_of("Body")))},
     "/bodies/{code}": {"get": _op("One body with its members", "bodies.view",
-                                  {**_ok(_ref("Body")), **_errors(404)}, params=[_p("code", STR)])},
+                                  {**_ok(_ref("BodyWithMembers")), **_errors(404)}, params=[_p("code", STR)])},
     "/users": {"get": _op("List people (administrators)", "users.view", {**_ok(_page_of("User")), **_errors(400)},
                           params=[_q("q", STR, "Name or email contains"), _q("organisation", STR), _q("role", ROLE),
                                   _q("status", STR), *PAGING])},

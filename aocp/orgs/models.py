@@ -39,6 +39,8 @@ class Body(db.Model):
     short_name: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text, default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
+    # Access level proposed for documents uploaded to this body's workspace.
+    default_access: Mapped[str] = mapped_column(String(16), default="body", server_default="body")
 
     parent: Mapped[Body | None] = relationship(remote_side=[id])
 

@@ -6,3 +6,64 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Uploads: drag and drop onto the file field, names listed, and a progress bar while sending.
+document.querySelectorAll("[data-dropzone]").forEach((zone) => {
+  const input = zone.querySelector("input[type=file]");
+  const list = zone.querySelector("[data-file-names]");
+  const show = () => {
+    list.replaceChildren(...Array.from(input.files).map((f) => {
+      const li = document.createElement("li");
+      li.textContent = `${f.name} (${Math.ceil(f.size / 1024)} KB)`;
+      return li;
+    }));
+  };
+  input.addEventListener("change", show);
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("dragging"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("dragging");
+    input.files = e.dataTransfer.files;
+    show();
+  });
+});
+
+document.querySelectorAll("form[data-upload]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    if (event.defaultPrevented || !window.FormData) return;
+    event.preventDefault();
+    const bar = form.querySelector("[data-progress]");
+    const text = form.querySelector("[data-progress-text]");
+    const button = form.querySelector("button[type=submit]");
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action || window.location.href);
+    xhr.setRequestHeader("X-Requested-With", "aocp-upload");
+    xhr.upload.addEventListener("progress", (e) => {
+      if (!e.lengthComputable) return;
+      const pct = Math.round((e.loaded / e.total) * 100);
+      bar.hidden = false;
+      bar.value = pct;
+      if (text) text.textContent = `Uploading… ${pct}%`;
+    });
+    xhr.addEventListener("load", () => {
+      let data = {};
+      try { data = JSON.parse(xhr.responseText); } catch (err) { data = {}; }
+      if (data.redirect) { window.location.assign(data.redirect); return; }
+      button.disabled = false;
+      bar.hidden = true;
+      const messages = Object.values(data.errors || {}).flat();
+      if (text) {
+        text.textContent = messages.length ? messages.join(" ")
+          : xhr.status === 413 ? "The files are larger than AOCP accepts." : "The upload failed. Please try again.";
+        text.classList.add("errors");
+      }
+    });
+    xhr.addEventListener("error", () => {
+      button.disabled = false;
+      if (text) text.textContent = "The connection was lost. Please try again.";
+    });
+    button.disabled = true;
+    xhr.send(new FormData(form));
+  });
+});

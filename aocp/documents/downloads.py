@@ -1,0 +1,60 @@
+"""Serving stored files, after the caller has checked the policy.
+
+Always as an attachment with the original name (RFC 6266 `filename*` for names in any script),
+the checked content type, `nosniff` (set for every response) and a CSP that forbids the content
+from running anything. Only PDFs may be shown inline, for preview, inside a sandboxing CSP.
+Werkzeug streams the file in chunks and answers Range requests. In production the transfer can
+be handed to the web server (X-Sendfile or nginx's X-Accel-Redirect).
+"""
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import quote
+
+from flask import Response, current_app, send_file
+
+from aocp.documents.models import DocumentVersion
+from aocp.documents.storage import storage
+
+ATTACHMENT_CSP = "default-src 'none'; sandbox"
+PREVIEW_CSP = "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+def previewable(version: DocumentVersion) -> bool:
+    return version.content_type == "application/pdf"
+
+
+def disposition(name: str, inline: bool = False) -> str:
+    """RFC 6266: an ASCII fallback (never an empty name) and the exact name as UTF-8 `filename*`."""
+    stem, dot, ext = name.rpartition(".")
+    ascii_stem = unicodedata.normalize("NFKD", stem if dot else name).encode("ascii", "ignore").decode()
+    ascii_stem = "".join(c for c in ascii_stem if c.isalnum() or c in " -_.()").strip() or "document"
+    ascii_ext = "".join(c for c in ext if c.isascii() and c.isalnum()) if dot else ""
+    fallback = ascii_stem + (f".{ascii_ext}" if ascii_ext else "")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def deliver(version: DocumentVersion, inline: bool = False) -> Response:
+    """The response that sends `version`'s bytes (inline only for a PDF preview)."""
+    inline = inline and previewable(version)
+    path = storage().path(version.storage_key)
+    offload = current_app.config.get("DOWNLOAD_OFFLOAD", "")
+    response = send_file(path, mimetype=version.content_type, as_attachment=not inline,
+                         download_name=version.original_name, conditional=True, etag=version.sha256, max_age=0,
+                         last_modified=version.created_at)
+    if offload.startswith("x-accel:"):
+        # nginx serves the bytes from an `internal` location mapped onto the upload directory.
+        prefix = offload.split(":", 1)[1].rstrip("/")
+        relative = path.relative_to(storage().root.parent)
+        response.headers["X-Accel-Redirect"] = f"{prefix}/{quote(str(relative))}"
+        response.direct_passthrough = False
+        response.set_data(b"")
+    elif offload == "x-sendfile":
+        response.headers["X-Sendfile"] = str(path)
+        response.direct_passthrough = False
+        response.set_data(b"")
+    response.headers["Content-Disposition"] = disposition(version.original_name, inline)
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP if inline else ATTACHMENT_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

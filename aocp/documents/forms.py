@@ -1,0 +1,68 @@
+"""Document forms. Choices come from the database (see `fill_choices`); the services check the rest."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
+from sqlalchemy import select
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from aocp.documents.models import ACCESS_LEVELS, DOC_TYPES, LANGUAGES
+from aocp.extensions import db
+from aocp.orgs.models import Body, Organisation
+
+
+class DetailsFields(FlaskForm):
+    title = StringField("Title", validators=[Optional(), Length(max=300)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=10_000)])
+    doc_type = SelectField("Type", choices=list(DOC_TYPES.items()), default="meeting_paper")
+    language = SelectField("Language", choices=list(LANGUAGES.items()), default="en")
+    org = SelectField("From (organisation)", validators=[DataRequired()])
+    body = SelectField("Body (working group)", validators=[Optional()])
+    action_line = StringField("AMCAP action line", validators=[Optional(), Length(max=16)],
+                              render_kw={"placeholder": "e.g. TI1.1", "pattern": "[A-Za-z]{2}[0-9]\\.[0-9]{1,2}"})
+    tags = StringField("Tags", validators=[Optional(), Length(max=500)], render_kw={"placeholder": "nickel, ESG"})
+
+
+class AccessFields(FlaskForm):
+    access_level = RadioField("Who may see it", choices=list(ACCESS_LEVELS.items()), default="asean")
+    access_body = SelectField("Body whose members may see it", validators=[Optional()])
+    access_orgs = SelectMultipleField("Named organisations", validators=[Optional()])
+    access_people = StringField("Named people (emails, separated by commas)", validators=[Optional(),
+                                                                                          Length(max=2000)])
+
+
+class UploadForm(DetailsFields, AccessFields):
+    files = MultipleFileField("Files", validators=[DataRequired("Choose at least one file.")])
+    note = StringField("Note for this version", validators=[Optional(), Length(max=2000)])
+
+
+class DetailsForm(DetailsFields):
+    pass
+
+
+class AccessForm(AccessFields):
+    pass
+
+
+class VersionForm(FlaskForm):
+    file = FileField("New version", validators=[DataRequired("Choose a file.")])
+    note = StringField("What changed", validators=[Optional(), Length(max=2000)])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Comment", validators=[DataRequired(), Length(max=5000)])
+
+
+def fill_choices(form) -> None:
+    """Organisation and body choices for whichever of these fields the form has."""
+    orgs = db.session.execute(select(Organisation.code, Organisation.name).order_by(Organisation.name)).all()
+    bodies = db.session.execute(select(Body.code, Body.short_name, Body.name).order_by(Body.id)).all()
+    body_choices = [("", "—")] + [(b.code, f"{b.short_name} — {b.name}") for b in bodies]
+    if hasattr(form, "org"):
+        form.org.choices = [(o.code, o.name) for o in orgs]
+    if hasattr(form, "body"):
+        form.body.choices = body_choices
+    if hasattr(form, "access_body"):
+        form.access_body.choices = body_choices
+        form.access_orgs.choices = [(o.code, o.name) for o in orgs]

@@ -1,0 +1,137 @@
+"""The document list as pages and the API ask for it: filters, search, sort, one page at a time.
+
+Everything a page shows is loaded in a fixed number of queries (the page, its count, the eager
+loads, the snippets), however many documents there are.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from markupsafe import Markup
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from aocp.documents import search
+from aocp.documents.access import visible_clause
+from aocp.documents.models import ACCESS_LEVELS, DOC_TYPES, Document, DocumentTag, DocumentVersion
+from aocp.extensions import db
+from aocp.orgs.models import Body, Organisation
+
+SORTS = {
+    "updated": (Document.updated_at.desc(), Document.id.desc()),
+    "created": (Document.created_at.desc(), Document.id.desc()),
+    "title": (Document.title, Document.id),
+}
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be understood; `field` names it."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    doc_type: str = ""
+    org: str = ""  # organisation code
+    body: str = ""  # body code
+    tag: str = ""
+    action_line: str = ""
+    access: str = ""
+    since: date | None = None
+    until: date | None = None
+    sort: str = "updated"
+    trash: bool = False
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        """Read filters from query-string arguments, refusing values that cannot be meant."""
+        f = cls(q=args.get("q", "").strip()[:200], doc_type=args.get("type", ""), org=args.get("org", "").upper(),
+                body=args.get("body", "").upper(), tag=args.get("tag", "").strip().lower()[:64],
+                action_line=args.get("action_line", "").strip().upper()[:16], access=args.get("access", ""),
+                sort=args.get("sort", "") or ("relevance" if args.get("q", "").strip() else "updated"))
+        if f.doc_type and f.doc_type not in DOC_TYPES:
+            raise FilterError("Unknown document type.", "type")
+        if f.access and f.access not in ACCESS_LEVELS:
+            raise FilterError("Unknown access level.", "access")
+        if f.sort not in SORTS and not (f.sort == "relevance" and f.q):
+            raise FilterError("Sort by updated, created, title or (when searching) relevance.", "sort")
+        for name in ("since", "until"):
+            raw = args.get(name, "").strip()
+            if raw:
+                try:
+                    setattr(f, name, date.fromisoformat(raw))
+                except ValueError:
+                    raise FilterError("Dates are written YYYY-MM-DD.", name) from None
+        return f
+
+    def as_args(self) -> dict:
+        args = {"q": self.q, "type": self.doc_type, "org": self.org, "body": self.body, "tag": self.tag,
+                "action_line": self.action_line, "access": self.access,
+                "since": self.since.isoformat() if self.since else "",
+                "until": self.until.isoformat() if self.until else "", "sort": self.sort}
+        return {k: v for k, v in args.items() if v}
+
+
+def statement(user, f: Filters) -> Select:
+    """The documents `user` may open that match `f`, in the requested order."""
+    stmt = select(Document).where(visible_clause(user))
+    stmt = stmt.where(Document.deleted_at.is_not(None) if f.trash else Document.deleted_at.is_(None))
+    if f.doc_type:
+        stmt = stmt.where(Document.doc_type == f.doc_type)
+    if f.org:
+        stmt = stmt.where(Document.org_id == select(Organisation.id).where(Organisation.code == f.org)
+                          .scalar_subquery())
+    if f.body:
+        stmt = stmt.where(Document.body_id == select(Body.id).where(Body.code == f.body).scalar_subquery())
+    if f.tag:
+        stmt = stmt.where(Document.id.in_(select(DocumentTag.document_id).where(DocumentTag.name == f.tag)))
+    if f.action_line:
+        stmt = stmt.where(Document.action_line == f.action_line)
+    if f.access:
+        stmt = stmt.where(Document.access_level == f.access)
+    if f.since:
+        stmt = stmt.where(Document.updated_at >= datetime.combine(f.since, time.min))
+    if f.until:
+        stmt = stmt.where(Document.updated_at < datetime.combine(f.until + timedelta(days=1), time.min))
+    stmt = stmt.order_by(*SORTS.get(f.sort, SORTS["updated"]))
+    if f.q:
+        stmt = search.apply(stmt, f.q)
+        if f.sort in SORTS:  # searching, but sorted by a column rather than relevance
+            stmt = stmt.order_by(None).order_by(*SORTS[f.sort])
+    return stmt.options(joinedload(Document.org), joinedload(Document.body), joinedload(Document.uploader),
+                        joinedload(Document.access_body), selectinload(Document.tags),
+                        selectinload(Document.versions).load_only(
+                            DocumentVersion.number, DocumentVersion.original_name, DocumentVersion.size,
+                            DocumentVersion.content_type, DocumentVersion.created_at, DocumentVersion.sha256,
+                            DocumentVersion.document_id))
+
+
+@dataclass
+class Page:
+    items: list[Document]
+    snippets: dict[int, Markup]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    has_prev = property(lambda self: self.page > 1)
+    has_next = property(lambda self: self.page < self.pages)
+    prev_num = property(lambda self: self.page - 1)
+    next_num = property(lambda self: self.page + 1)
+
+
+def page_of(user, f: Filters, page: int, per_page: int) -> Page:
+    """One page of documents with search snippets."""
+    result = db.paginate(statement(user, f), page=page, per_page=per_page, error_out=False, max_per_page=100)
+    items = list(result.items)
+    snippets = search.snippets([d.id for d in items], f.q) if f.q else {}
+    return Page(items, snippets, result.page, result.per_page, result.total or 0)

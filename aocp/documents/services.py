@@ -1,0 +1,302 @@
+"""Document actions shared by pages and API: upload, versions, access, comments, trash.
+
+Services take the actor and typed objects, write the audit entry in the same transaction and
+never commit. Files are stored before the row is flushed; `committing()` removes them again if
+the transaction does not commit, so no file is kept without its row and no row without its file.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import IO
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from aocp import audit
+from aocp.accounts.models import User
+from aocp.documents import filecheck, search, textextract
+from aocp.documents.models import (ACCESS_LEVELS, DOC_TYPES, LANGUAGES, Document, DocumentComment,
+                                   DocumentGrant, DocumentTag, DocumentVersion)
+from aocp.documents.storage import TooLarge, storage
+from aocp.extensions import db
+from aocp.orgs.models import Body, Organisation
+from aocp.policy import PermissionDenied, can
+from aocp.timeutil import utcnow
+
+ACTION_LINE = re.compile(r"^[A-Z]{2}\d\.\d{1,2}$")  # e.g. TI1.1, MD2.3
+TAG = re.compile(r"^[\w][\w .+-]{0,62}$")
+
+
+class DocumentError(ValueError):
+    """Bad input for a document action; `field` names the form field when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Details:
+    """What a person says about a document (everything but the file and who may see it)."""
+    title: str
+    org: Organisation
+    description: str = ""
+    doc_type: str = "other"
+    language: str = "en"
+    body: Body | None = None
+    action_line: str = ""
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Access:
+    level: str
+    body: Body | None = None
+    orgs: list[Organisation] = field(default_factory=list)
+    people: list[User] = field(default_factory=list)
+
+
+@dataclass
+class Upload:
+    """A file as received: a readable binary stream and the name the person's computer gave it."""
+    stream: IO[bytes]
+    filename: str
+
+
+def parse_tags(raw: str | list[str]) -> list[str]:
+    items = raw if isinstance(raw, list) else raw.split(",")
+    tags = sorted({" ".join(str(t).split()).lower() for t in items if str(t).strip()})
+    bad = [t for t in tags if not TAG.match(t)]
+    if bad:
+        raise DocumentError(f"Tags may hold letters, digits, spaces, '.', '+' and '-' (not {bad[0]!r}).", "tags")
+    if len(tags) > 20:
+        raise DocumentError("At most 20 tags.", "tags")
+    return tags
+
+
+def _check_details(d: Details) -> None:
+    d.title = " ".join((d.title or "").split())
+    if not d.title or len(d.title) > 300:
+        raise DocumentError("A title of 1 to 300 characters is required.", "title")
+    if d.doc_type not in DOC_TYPES:
+        raise DocumentError("Choose a document type from the list.", "doc_type")
+    if d.language not in LANGUAGES:
+        raise DocumentError("Choose a language from the list.", "language")
+    d.action_line = (d.action_line or "").strip().upper()
+    if d.action_line and not ACTION_LINE.match(d.action_line):
+        raise DocumentError("An action line code looks like TI1.1 or MD2.3.", "action_line")
+    if len(d.description or "") > 10_000:
+        raise DocumentError("The description is limited to 10,000 characters.", "description")
+
+
+def _check_access(a: Access) -> None:
+    if a.level not in ACCESS_LEVELS:
+        raise DocumentError("Choose who may see the document.", "access_level")
+    if a.level == "body" and a.body is None:
+        raise DocumentError("Choose the body whose members may see the document.", "access_body")
+    if a.level == "named" and not (a.orgs or a.people):
+        raise DocumentError("Name at least one organisation or person.", "access_orgs")
+
+
+def _store(upload: Upload) -> dict:
+    """Stream the file into storage, check it, extract its text; the fields of a new version."""
+    name = filecheck.clean_name(upload.filename)
+    limit = current_app.config["MAX_FILE_SIZE"]
+    try:
+        stored = storage().save(upload.stream, limit)
+    except TooLarge:
+        raise DocumentError(f"{name} is larger than the limit of {limit // (1024 * 1024)} MB.", "files") from None
+    staged = db.session.info.setdefault("staged_keys", [])
+    staged.append(stored.key)
+    path = storage().path(stored.key)
+    if stored.size == 0:
+        raise DocumentError(f"{name} is empty.", "files")
+    try:
+        content_type = filecheck.check(path, name)
+    except filecheck.Rejected as err:
+        raise DocumentError(f"{name}: {err}", "files") from None
+    text = textextract.extract(path, filecheck.extension(name))
+    return dict(storage_key=stored.key, original_name=name, content_type=content_type, size=stored.size,
+                sha256=stored.sha256, text=text)
+
+
+@contextmanager
+def committing():
+    """Commit the block's changes; if anything fails, roll back and delete the files it stored."""
+    db.session.info["staged_keys"] = []
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for key in db.session.info.get("staged_keys", []):
+            storage().delete(key)
+        raise
+    finally:
+        db.session.info.pop("staged_keys", None)
+
+
+def _set_tags(doc: Document, tags: list[str]) -> None:
+    current = {t.name: t for t in doc.tags}
+    doc.tags = [current.get(t) or DocumentTag(name=t) for t in tags]
+
+
+def _apply_access(doc: Document, a: Access) -> None:
+    doc.access_level = a.level
+    doc.access_body = a.body if a.level == "body" else None
+    wanted = ({("o", o.id) for o in a.orgs} | {("u", u.id) for u in a.people}) if a.level == "named" else set()
+    kept = [g for g in doc.grants if (("o", g.org_id) if g.org_id else ("u", g.user_id)) in wanted]
+    have = {("o", g.org_id) if g.org_id else ("u", g.user_id) for g in kept}
+    kept += [DocumentGrant(org_id=i) for k, i in sorted(wanted - have) if k == "o"]
+    kept += [DocumentGrant(user_id=i) for k, i in sorted(wanted - have) if k == "u"]
+    doc.grants = kept
+
+
+def _access_summary(doc: Document) -> dict:
+    return {"level": doc.access_level, "body": doc.access_body.code if doc.access_body else None,
+            "orgs": sorted(g.org.code for g in doc.grants if g.org_id and g.org),
+            "people": sorted(g.user_id for g in doc.grants if g.user_id)}
+
+
+def create(actor: User, upload: Upload, details: Details, access: Access, note: str = "") -> Document:
+    """A new document with its first version."""
+    if not can(actor, "documents.upload"):
+        raise PermissionDenied("documents.upload")
+    _check_details(details)
+    _check_access(access)
+    doc = Document(title=details.title, description=details.description or "", doc_type=details.doc_type,
+                   language=details.language, org=details.org, body=details.body,
+                   action_line=details.action_line, uploader=actor, version_count=0)
+    _set_tags(doc, details.tags)
+    _apply_access(doc, access)
+    db.session.add(doc)
+    _new_version(actor, doc, upload, note or "First version")
+    db.session.flush()
+    audit.record("document.uploaded", actor, ("document", doc.id),
+                 {"title": doc.title, "file": doc.versions[0].original_name, "access": _access_summary(doc)})
+    search.index(doc)
+    return doc
+
+
+def _new_version(actor: User, doc: Document, upload: Upload, note: str) -> DocumentVersion:
+    fields = _store(upload)
+    doc.version_count += 1
+    version = DocumentVersion(number=doc.version_count, note=(note or "").strip()[:2000], uploaded_by=actor,
+                              **fields)
+    doc.versions.insert(0, version)
+    doc.updated_at = utcnow()
+    return version
+
+
+def add_version(actor: User, doc: Document, upload: Upload, note: str) -> DocumentVersion:
+    """Upload a new version; earlier versions stay as they are."""
+    _require(actor, "documents.edit", doc)
+    version = _new_version(actor, doc, upload, note)
+    db.session.flush()
+    audit.record("document.version_added", actor, ("document", doc.id),
+                 {"version": version.number, "file": version.original_name, "sha256": version.sha256})
+    search.index(doc)
+    return version
+
+
+def restore_version(actor: User, doc: Document, old: DocumentVersion) -> DocumentVersion:
+    """Make an older version the newest again, as a new version holding a copy of its bytes."""
+    _require(actor, "documents.edit", doc)
+    with storage().open(old.storage_key) as f:
+        version = _new_version(actor, doc, Upload(f, old.original_name), f"Restored version {old.number}")
+    db.session.flush()
+    audit.record("document.version_restored", actor, ("document", doc.id),
+                 {"from_version": old.number, "version": version.number})
+    search.index(doc)
+    return version
+
+
+def update_details(actor: User, doc: Document, details: Details) -> None:
+    _require(actor, "documents.edit", doc)
+    _check_details(details)
+    before = {"title": doc.title, "type": doc.doc_type, "tags": doc.tag_names}
+    doc.title, doc.description, doc.doc_type = details.title, details.description or "", details.doc_type
+    doc.language, doc.org, doc.body, doc.action_line = (details.language, details.org, details.body,
+                                                         details.action_line)
+    _set_tags(doc, details.tags)
+    doc.updated_at = utcnow()
+    db.session.flush()
+    audit.record("document.updated", actor, ("document", doc.id),
+                 {"before": before, "after": {"title": doc.title, "type": doc.doc_type, "tags": doc.tag_names}})
+    search.index(doc)
+
+
+def set_access(actor: User, doc: Document, access: Access) -> None:
+    """Change who may open the document; the change is audited with before and after."""
+    _require(actor, "documents.edit", doc)
+    _check_access(access)
+    before = _access_summary(doc)
+    _apply_access(doc, access)
+    db.session.flush()
+    db.session.refresh(doc, ["grants"])
+    after = _access_summary(doc)
+    if after != before:
+        audit.record("document.access_changed", actor, ("document", doc.id), {"before": before, "after": after})
+
+
+def add_comment(actor: User, doc: Document, body: str) -> DocumentComment:
+    _require(actor, "documents.comment", doc)
+    body = (body or "").strip()
+    if not body or len(body) > 5000:
+        raise DocumentError("A comment of 1 to 5,000 characters is required.", "body")
+    comment = DocumentComment(document_id=doc.id, author=actor, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    audit.record("document.commented", actor, ("document", doc.id), {"comment": comment.id})
+    return comment
+
+
+def trash(actor: User, doc: Document) -> None:
+    _require(actor, "documents.delete", doc)
+    doc.deleted_at, doc.deleted_by_id = utcnow(), actor.id
+    audit.record("document.trashed", actor, ("document", doc.id), {"title": doc.title})
+
+
+def restore(actor: User, doc: Document) -> None:
+    _require(actor, "documents.trash")
+    if doc.deleted_at is None:
+        raise DocumentError("This document is not in the trash.")
+    doc.deleted_at, doc.deleted_by_id = None, None
+    audit.record("document.restored", actor, ("document", doc.id), {"title": doc.title})
+
+
+def purge(actor: User, doc: Document) -> list[str]:
+    """Delete a trashed document and its versions for good; returns the storage keys to delete after commit."""
+    _require(actor, "documents.purge")
+    if doc.deleted_at is None:
+        raise DocumentError("Only documents in the trash can be deleted for good.")
+    return _delete_for_good(actor, doc, "by hand")
+
+
+def purge_expired(actor: User | None, retention_days: int) -> list[str]:
+    """Purge everything that has been in the trash longer than the retention period."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    keys = []
+    for doc in db.session.execute(select(Document).where(Document.deleted_at < cutoff)).scalars():
+        keys += _delete_for_good(actor, doc, "retention period over")
+    return keys
+
+
+def _delete_for_good(actor: User | None, doc: Document, why: str) -> list[str]:
+    keys = [v.storage_key for v in doc.versions]
+    audit.record("document.purged", actor, ("document", doc.id),
+                 {"title": doc.title, "reason": why, "sha256": [v.sha256 for v in doc.versions]})
+    search.remove(doc.id)
+    db.session.execute(delete(DocumentComment).where(DocumentComment.document_id == doc.id))
+    db.session.delete(doc)
+    db.session.flush()
+    return keys
+
+
+def _require(actor: User, rule: str, doc: Document | None = None) -> None:
+    if not can(actor, rule, doc):
+        raise PermissionDenied(rule)
+

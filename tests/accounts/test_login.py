@@ -1,0 +1,424 @@
+"""Signing in: one generic error, safe `next`, per-account throttling, per-client rate limits, audit."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from aocp.accounts.models import User
+from aocp.audit import AuditEntry, verify_chain
+from aocp.extensions import db
+from aocp.timeutil import utcnow
+from tests.conftest import PASSWORD, csrf_token, login, post_form, totp_now, user_email
+
+GENERIC = "The email or password is not correct."
+WRONG = "definitely-not-the-password-42"
+
+
+def entries(app, action: str | None = None) -> list[AuditEntry]:
+    with app.app_context():
+        stmt = select(AuditEntry).order_by(AuditEntry.id)
+        if action:
+            stmt = stmt.where(AuditEntry.action == action)
+        rows = db.session.execute(stmt).scalars().all()
+        db.session.expunge_all()
+        return rows
+
+
+def stored_user(app, uid: int) -> User:
+    with app.app_context():
+        user = db.session.get(User, uid)
+        db.session.expunge(user)
+        return user
+
+
+def signed_in(client) -> bool:
+    """True when the profile page opens (a signed-out visitor is sent to the sign-in page)."""
+    return client.get("/profile/").status_code == 200
+
+
+def normalised_page(response, *secrets: str) -> str:
+    page = response.get_data(as_text=True)
+    page = re.sub(r'name="csrf_token"( type="hidden")? value="[^"]+"', 'name="csrf_token" value=""', page)
+    for s in secrets:
+        page = page.replace(s, "EMAIL")
+    return page
+
+
+@pytest.fixture
+def delegate(make_user):
+    return make_user("delegate", email="dara@example.org", name="Dara Sok")
+
+
+@pytest.fixture
+def login_limit(app):
+    """A small per-client limit on the sign-in forms, restored afterwards."""
+    before = app.config["LOGIN_RATE_LIMIT"]
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    yield
+    app.config["LOGIN_RATE_LIMIT"] = before
+
+
+# --- the generic failure -------------------------------------------------------
+
+def test_the_sign_in_page_shows_email_and_password_fields(client):
+    r = client.get("/login")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert 'name="email"' in page and 'name="password"' in page and 'type="password"' in page
+
+
+def test_unknown_email_and_wrong_password_get_the_same_message(client, app, delegate):
+    unknown = login(client, "nobody@example.org", WRONG)
+    wrong = login(client, "dara@example.org", WRONG)
+    assert unknown.status_code == wrong.status_code == 200
+    assert GENERIC in unknown.get_data(as_text=True)
+    assert GENERIC in wrong.get_data(as_text=True)
+    # The pages are identical apart from the email typed and the CSRF token.
+    assert normalised_page(unknown, "nobody@example.org") == normalised_page(wrong, "dara@example.org")
+
+
+def test_a_wrong_password_does_not_sign_in(client, delegate):
+    login(client, "dara@example.org", WRONG)
+    assert not signed_in(client)
+
+
+def test_a_successful_sign_in_redirects_to_the_home_page(client, delegate):
+    r = login(client, "dara@example.org")
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/"
+    assert signed_in(client)
+
+
+def test_the_email_is_matched_whatever_its_case_and_surrounding_spaces(client, delegate):
+    r = login(client, "  Dara@Example.ORG ")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+
+
+def test_a_signed_in_person_opening_the_sign_in_page_goes_home(client, delegate):
+    login(client, "dara@example.org")
+    r = client.get("/login")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+
+
+def test_a_deactivated_person_cannot_sign_in_even_with_the_right_password(client, app, delegate):
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == delegate).values(status="deactivated"))
+        db.session.commit()
+    r = login(client, "dara@example.org")
+    assert r.status_code == 200
+    assert GENERIC in r.get_data(as_text=True)
+    assert not signed_in(client)
+
+
+def test_a_deactivated_persons_failure_is_audited_as_inactive(client, app, delegate):
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == delegate).values(status="deactivated"))
+        db.session.commit()
+    login(client, "dara@example.org")
+    failures = entries(app, "auth.failure")
+    assert [f.details for f in failures] == ['{"reason": "inactive"}']
+
+
+def test_a_form_without_its_csrf_token_is_refused(client, delegate):
+    client.get("/login")
+    r = client.post("/login", data={"email": "dara@example.org", "password": PASSWORD})
+    assert r.status_code == 400
+    assert not signed_in(client)
+
+
+# --- where people land after signing in ----------------------------------------
+
+def test_a_page_asked_for_before_signing_in_is_opened_after_signing_in(client, delegate):
+    r = client.get("/profile/")
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/login?next=/profile/"
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    hidden = re.search(r'id="next" name="next" type="hidden" value="([^"]*)"', page)
+    assert hidden and hidden.group(1) == "/profile/"
+    r = post_form(client, "/login", {"email": "dara@example.org", "password": PASSWORD, "next": hidden.group(1)})
+    assert r.status_code == 302 and r.headers["Location"] == "/profile/"
+
+
+def test_a_local_next_with_a_query_string_is_kept(client, delegate):
+    r = post_form(client, "/login", {"email": "dara@example.org", "password": PASSWORD,
+                                     "next": "/admin/people?q=sok&page=2"})
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/admin/people?q=sok&page=2"
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example/",
+    "///evil.example/",
+    "/\\evil.example/",
+    "\\\\evil.example/",
+    "https://evil.example/",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "data:text/html,hi",
+    "/\t/evil.example/",
+    "/profile/\r\nSet-Cookie: x=1",
+    "/profile/\x00",
+    "/profile/\x7f",
+    "evil.example",
+], ids=["scheme-relative", "triple-slash", "slash-backslash", "backslashes", "https", "http-one-slash",
+        "javascript", "javascript-mixed-case", "data", "tab", "crlf", "nul", "del", "relative-host"])
+def test_a_next_that_is_not_a_local_path_sends_people_home_instead(client, delegate, target):
+    r = post_form(client, "/login", {"email": "dara@example.org", "password": PASSWORD, "next": target})
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/"
+
+
+def test_an_unsafe_next_in_the_address_is_ignored_too(client, delegate):
+    url = "/login?next=%2F%2Fevil.example%2F"
+    r = post_form(client, url, {"email": "dara@example.org", "password": PASSWORD,
+                                "next": "//evil.example/"}, page=url)
+    assert r.headers["Location"] == "/"
+
+
+def test_next_is_honoured_after_the_second_factor(client, app, make_user):
+    uid = make_user("delegate", email="mfa@example.org", mfa_on=True)
+    r = post_form(client, "/login", {"email": "mfa@example.org", "password": PASSWORD, "next": "/profile/"})
+    assert r.headers["Location"] == "/login/code"
+    r = post_form(client, "/login/code", {"code": totp_now(app, uid)})
+    assert r.status_code == 302 and r.headers["Location"] == "/profile/"
+
+
+def test_an_unsafe_next_is_refused_after_the_second_factor(client, app, make_user):
+    uid = make_user("delegate", email="mfa@example.org", mfa_on=True)
+    post_form(client, "/login", {"email": "mfa@example.org", "password": PASSWORD, "next": "//evil.example/"})
+    r = post_form(client, "/login/code", {"code": totp_now(app, uid)})
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+
+
+# --- per-account throttling -------------------------------------------------------
+
+def fail(client, email: str, times: int):
+    for _ in range(times):
+        r = login(client, email, WRONG)
+        assert r.status_code == 200
+
+
+def test_failures_below_the_limit_do_not_lock_the_account(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"] - 1)
+    assert stored_user(app, delegate).locked_until is None
+    r = login(client, "dara@example.org")
+    assert r.status_code == 302
+
+
+def test_a_successful_sign_in_resets_the_failure_count(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"] - 1)
+    login(client, "dara@example.org")
+    assert stored_user(app, delegate).failed_logins == 0
+
+
+def test_repeated_failures_lock_the_account_for_the_configured_time(client, app, delegate):
+    before = utcnow()
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    locked_until = stored_user(app, delegate).locked_until
+    assert locked_until is not None
+    seconds = app.config["LOGIN_LOCKOUT_SECONDS"]
+    assert before + timedelta(seconds=seconds) <= locked_until <= utcnow() + timedelta(seconds=seconds)
+
+
+def test_the_correct_password_is_refused_while_the_account_is_locked(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    r = login(client, "dara@example.org")
+    assert r.status_code == 200
+    assert GENERIC in r.get_data(as_text=True)
+    assert not signed_in(client)
+
+
+def test_the_lock_applies_from_any_browser(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    other = app.test_client()
+    r = login(other, "dara@example.org")
+    assert r.status_code == 200 and not signed_in(other)
+
+
+def test_the_lock_expires_and_the_correct_password_works_again(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == delegate)
+                           .values(locked_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    r = login(client, "dara@example.org")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    assert stored_user(app, delegate).locked_until is None
+
+
+def test_a_shorter_configured_lockout_gives_a_shorter_lock(client, app, delegate, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LOCKOUT_SECONDS", 30)
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES", 2)
+    fail(client, "dara@example.org", 2)
+    locked_until = stored_user(app, delegate).locked_until
+    assert locked_until is not None
+    assert locked_until - utcnow() <= timedelta(seconds=30)
+
+
+def test_attempts_during_a_lock_do_not_extend_it(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    first = stored_user(app, delegate).locked_until
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"] + 2)
+    assert stored_user(app, delegate).locked_until == first
+
+
+def test_a_locked_account_does_not_reach_the_second_factor(client, app, make_user):
+    uid = make_user("delegate", email="mfa@example.org", mfa_on=True)
+    fail(client, "mfa@example.org", app.config["LOGIN_MAX_FAILURES"])
+    r = login(client, "mfa@example.org")
+    assert r.status_code == 200 and GENERIC in r.get_data(as_text=True)
+    assert client.get("/login/code").headers["Location"] == "/login"
+
+
+def test_failures_on_an_unknown_email_do_not_lock_a_real_account(client, app, delegate):
+    fail(client, "dara@example.com", app.config["LOGIN_MAX_FAILURES"] + 1)
+    assert login(client, "dara@example.org").status_code == 302
+
+
+# --- per-client rate limit ------------------------------------------------------------
+
+def test_too_many_sign_in_attempts_from_one_client_get_429_with_the_error_page(client, delegate, login_limit):
+    for _ in range(3):
+        assert login(client, "dara@example.org", WRONG).status_code == 200
+    r = login(client, "dara@example.org", WRONG)
+    assert r.status_code == 429
+    page = r.get_data(as_text=True)
+    assert "Too many requests" in page and "Error 429" in page
+    assert "<html" in page  # the site's own page, not a bare message
+
+
+def test_the_rate_limit_refuses_even_the_right_password(client, delegate, login_limit):
+    for _ in range(3):
+        login(client, "nobody@example.org", WRONG)
+    r = login(client, "dara@example.org")
+    assert r.status_code == 429
+    assert not signed_in(client)
+
+
+def test_the_rate_limit_counts_per_client_address(client, app, delegate, login_limit):
+    for _ in range(4):
+        login(client, "nobody@example.org", WRONG)
+    other = app.test_client()
+    token = csrf_token(other, "/login")
+    r = other.post("/login", data={"csrf_token": token, "email": "dara@example.org", "password": PASSWORD},
+                   environ_base={"REMOTE_ADDR": "192.0.2.77"})
+    assert r.status_code == 302
+
+
+def test_viewing_the_sign_in_page_is_not_counted_by_the_rate_limit(client, delegate, login_limit):
+    for _ in range(10):
+        assert client.get("/login").status_code == 200
+    assert login(client, "dara@example.org").status_code == 302
+
+
+def test_the_second_factor_page_is_rate_limited_too(client, app, make_user, login_limit):
+    make_user("delegate", email="mfa@example.org", mfa_on=True)
+    login(client, "mfa@example.org")
+    statuses = [post_form(client, "/login/code", {"code": "000000"}).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+# --- audit ---------------------------------------------------------------------
+
+def test_a_failed_sign_in_is_audited_with_the_reason(client, app, delegate):
+    login(client, "dara@example.org", WRONG)
+    [entry] = entries(app, "auth.failure")
+    assert entry.actor_id == delegate
+    assert entry.details == '{"reason": "password"}'
+    assert entry.ip == "127.0.0.1"
+
+
+def test_a_failure_for_an_unknown_email_is_audited_without_an_account(client, app):
+    login(client, "Nobody@Example.org", WRONG)
+    [entry] = entries(app, "auth.failure")
+    assert entry.actor_id is None
+    assert entry.actor_email == "nobody@example.org"
+    assert entry.details == '{"reason": "unknown"}'
+
+
+def test_a_lockout_is_audited(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    [lock] = entries(app, "auth.lockout")
+    assert lock.actor_id == delegate
+    assert str(app.config["LOGIN_LOCKOUT_SECONDS"]) in lock.details
+
+
+def test_attempts_while_locked_are_audited_as_throttled(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    login(client, "dara@example.org")
+    assert entries(app, "auth.failure")[-1].details == '{"reason": "throttled"}'
+
+
+def test_a_sign_in_is_audited(client, app, delegate):
+    login(client, "dara@example.org")
+    [entry] = entries(app, "auth.login")
+    assert entry.actor_id == delegate and entry.actor_email == "dara@example.org"
+    assert entry.details == '{"method": "password"}'
+
+
+def test_a_sign_in_with_a_code_is_audited_as_such(client, app, make_user):
+    uid = make_user("delegate", email="mfa@example.org", mfa_on=True)
+    login(client, "mfa@example.org")
+    post_form(client, "/login/code", {"code": totp_now(app, uid)})
+    [entry] = entries(app, "auth.login")
+    assert entry.details == '{"method": "password+totp"}'
+
+
+def test_the_audit_log_never_holds_a_typed_password(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    login(client, "dara@example.org")  # throttled
+    login(client, "nobody@example.org", WRONG)
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == delegate).values(locked_until=None))
+        db.session.commit()
+    login(client, "dara@example.org")
+    rows = entries(app)
+    assert {"auth.failure", "auth.lockout", "auth.login"} <= {e.action for e in rows}
+    for e in rows:
+        text = " ".join([e.action, e.actor_email, e.target_type, e.target_id, e.ip, e.details])
+        assert WRONG not in text and PASSWORD not in text
+
+
+def test_sign_in_activity_keeps_the_audit_chain_intact(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    login(client, "nobody@example.org", WRONG)
+    with app.app_context():
+        ok, count, message = verify_chain()
+    assert ok, message
+    assert count >= app.config["LOGIN_MAX_FAILURES"] + 2
+
+
+# --- signing out ------------------------------------------------------------------
+
+def test_get_on_logout_changes_nothing(client, app, delegate):
+    login(client, "dara@example.org")
+    r = client.get("/logout")
+    assert r.status_code == 405
+    assert signed_in(client)
+    assert not entries(app, "auth.logout")
+
+
+def test_a_logout_without_csrf_token_does_not_sign_out(client, app, delegate):
+    login(client, "dara@example.org")
+    client.post("/logout")
+    assert signed_in(client)
+
+
+def test_logout_signs_out_and_is_audited(client, app, delegate):
+    login(client, "dara@example.org")
+    r = post_form(client, "/logout", {}, page="/profile/")
+    assert r.status_code == 302 and r.headers["Location"] == "/login"
+    assert not signed_in(client)
+    [entry] = entries(app, "auth.logout")
+    assert entry.actor_id == delegate
+
+
+def test_the_sign_out_message_is_shown_on_the_sign_in_page(client, delegate):
+    login(client, "dara@example.org")
+    r = post_form(client, "/logout", {}, page="/profile/", follow_redirects=True)
+    assert "You have signed out." in r.get_data(as_text=True)
+
