@@ -138,5 +138,9 @@ def check_production(settings: dict) -> None:
         problems.append("AOCP_SESSION_COOKIE_SECURE must stay on (HTTPS-only cookies)")
     if not settings["SESSION_COOKIE_NAME"].startswith("__Host-"):
         problems.append("AOCP_SESSION_COOKIE_NAME must start with __Host- in production")
+    if not settings["SESSION_COOKIE_HTTPONLY"]:
+        problems.append("AOCP_SESSION_COOKIE_HTTPONLY must stay on (no script may read the session cookie)")
+    if settings["SESSION_COOKIE_SAMESITE"] not in ("Lax", "Strict"):
+        problems.append("AOCP_SESSION_COOKIE_SAMESITE must be Lax or Strict")
     if problems:
         raise RuntimeError("Unsafe production settings: " + "; ".join(problems))

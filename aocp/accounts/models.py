@@ -43,6 +43,8 @@ class User(UserMixin, db.Model):
     # Last TOTP time step accepted: a code from that step or earlier is a replay.
     mfa_last_step: Mapped[int] = mapped_column(default=0)
     failed_logins: Mapped[int] = mapped_column(default=0)
+    # Failures count towards a lockout only within LOGIN_LOCKOUT_SECONDS of each other.
+    last_failed_login_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]

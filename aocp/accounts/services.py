@@ -79,11 +79,16 @@ def authenticate(email: str, password: str) -> SignIn:
 def register_failure(user: User, reason: str) -> None:
     """Count a failed attempt; enough of them pause sign-in for a short while."""
     cfg = current_app.config
+    now = utcnow()
+    window = timedelta(seconds=cfg["LOGIN_LOCKOUT_SECONDS"])
+    if user.last_failed_login_at is None or user.last_failed_login_at < now - window:
+        user.failed_logins = 0  # old failures expire: months of occasional typos never lock anyone out
     user.failed_logins += 1
+    user.last_failed_login_at = now
     audit.record("auth.failure", actor=user, details={"reason": reason})
     if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
         user.failed_logins = 0
-        user.locked_until = utcnow() + timedelta(seconds=cfg["LOGIN_LOCKOUT_SECONDS"])
+        user.locked_until = now + window
         audit.record("auth.lockout", actor=user, details={"seconds": cfg["LOGIN_LOCKOUT_SECONDS"]})
 
 
@@ -322,9 +327,15 @@ def set_status(actor: User, user: User, status: str) -> None:
     if user.status == status:
         return
     user.status = status
+    details = {}
     if status == "deactivated":
         end_sessions(user.id)
-    audit.record("user.deactivated" if status == "deactivated" else "user.reactivated", actor=actor, target=user)
+        # Tokens are revoked, not just suspended: one leaked before deactivation must not revive with the account.
+        details["tokens_revoked"] = db.session.execute(
+            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())).rowcount
+    audit.record("user.deactivated" if status == "deactivated" else "user.reactivated", actor=actor, target=user,
+                 details=details)
 
 
 def update_user(actor: User, user: User, name: str, org: Organisation, role: str) -> None:
