@@ -75,7 +75,10 @@ def demo_command():
             if user.body_role(body.id) is None:
                 services.set_membership(None, user, body, body_role)
     db.session.commit()
-    click.echo(f"Demo data ready ({created} people added). Sign in with any of these, password {DEMO_PASSWORD!r}:")
+    from aocp.demo import demo_documents
+
+    docs = demo_documents()
+    click.echo(f"Demo data ready ({created} people and {docs} documents added). Sign in with any of these, password {DEMO_PASSWORD!r}:")
     for email, _name, org_code, role, _ in DEMO_PEOPLE:
         click.echo(f"  {email:32} {role:13} {org_code}")
     click.echo("The administrator is asked to set up an authenticator app at first sign-in.")

@@ -240,7 +240,7 @@ def test_audit_verify_fails_after_tampering(app, make_user):
 def test_demo_creates_the_demo_people(app):
     r = run(app, "demo")
     assert r.exit_code == 0, r.output
-    assert f"({len(DEMO_PEOPLE)} people added)" in r.output and DEMO_PASSWORD in r.output
+    assert f"({len(DEMO_PEOPLE)} people and 6 documents added)" in r.output and DEMO_PASSWORD in r.output
     for email, name, org_code, role, bodies in DEMO_PEOPLE:
         user = find(app, email)
         assert (user.name, user.org.code, user.role) == (name, org_code, role)
@@ -262,5 +262,5 @@ def test_demo_is_idempotent(app):
     run(app, "demo")
     people, memberships = count(app, User), count(app, Membership)
     r = run(app, "demo")
-    assert r.exit_code == 0 and "(0 people added)" in r.output
+    assert r.exit_code == 0 and "(0 people and 0 documents added)" in r.output
     assert (count(app, User), count(app, Membership)) == (people, memberships)
