@@ -9,7 +9,7 @@ The caller adds the visibility condition, so results only ever hold what the sea
 from __future__ import annotations
 
 from markupsafe import Markup, escape
-from sqlalchemy import Select, column, delete, func, insert, literal_column, select, table, text
+from sqlalchemy import Select, and_, column, delete, false, func, insert, literal_column, or_, select, table, text
 
 from aocp.documents.models import Document
 from aocp.extensions import db
@@ -58,8 +58,23 @@ def apply(stmt: Select, q: str) -> Select:
                 .where(text("document_search MATCH :match").bindparams(match=match))
                 .order_by(None).order_by(text("document_search.rank")))
     query = func.websearch_to_tsquery("simple", q)
-    return (stmt.join(_fts, _fts.c.document_id == Document.id).where(_fts.c.tsv.op("@@")(query))
+    return (stmt.join(_fts, _fts.c.document_id == Document.id)
+            .where(or_(_fts.c.tsv.op("@@")(query), _all_substrings(q)))
             .order_by(None).order_by(func.ts_rank(_fts.c.tsv, query).desc(), Document.id.desc()))
+
+
+# The same expression as the trigram index in the migration, so PostgreSQL can use that index.
+_HAYSTACK = literal_column("(document_search.title || ' ' || document_search.description || ' ' || document_search.tags"
+                 " || ' ' || document_search.body)")
+
+
+def _all_substrings(q: str):
+    """Every word of three or more characters appears somewhere (trigram index); false when there is none."""
+    words = [w for w in q.split() if len(w) >= 3][:8]
+    if not words:
+        return false()
+    escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
+    return and_(*[_HAYSTACK.ilike(f"%{w}%") for w in escaped])
 
 
 def snippets(doc_ids: list[int], q: str) -> dict[int, Markup]:

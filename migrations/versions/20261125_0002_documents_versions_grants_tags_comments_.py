@@ -142,6 +142,11 @@ def _create_search_index():
                 || setweight(to_tsvector('simple', description || ' ' || tags), 'B')
                 || setweight(to_tsvector('simple', left(body, 400000)), 'C')) STORED)""")
     op.execute("CREATE INDEX ix_document_search_tsv ON document_search USING gin (tsv)")
+    # Words in scripts written without spaces (Thai, Khmer, Lao, Burmese, Chinese) are not split by any text
+    # search parser; a trigram index lets any part of three characters or more match, as on SQLite.
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute("CREATE INDEX ix_document_search_trgm ON document_search USING gin "
+               "((title || ' ' || description || ' ' || tags || ' ' || body) gin_trgm_ops)")
 
 def downgrade():
     op.execute("DROP TABLE IF EXISTS document_search")
