@@ -5,8 +5,8 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
-from werkzeug.routing import IntegerConverter
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import config
 from aocp.extensions import csrf, db, limiter, login_manager, migrate
@@ -50,11 +50,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from aocp.admin import bp as admin_bp
     from aocp.api import bp as api_bp
     from aocp.documents.views import bp as documents_bp
+    from aocp.meetings import bp as meetings_bp, register_views as register_meeting_views
     from aocp.main import bp as main_bp
     from aocp.profile.views import bp as profile_bp
 
     web.init_app(app)
-    for bp in (main_bp, auth_bp, profile_bp, admin_bp, documents_bp, api_bp):
+    register_meeting_views()
+    for bp in (main_bp, auth_bp, profile_bp, admin_bp, documents_bp, meetings_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     cli.init_app(app)

@@ -3,5 +3,7 @@ from aocp.accounts.models import ApiToken, Invitation, PasswordReset, RecoveryCo
 from aocp.audit import AuditEntry, AuditHead  # noqa: F401
 from aocp.documents.models import (Document, DocumentComment, DocumentGrant, DocumentTag,  # noqa: F401
                                    DocumentVersion)
+from aocp.meetings.models import (ActionItem, AgendaItem, AgendaPaper, CalendarFeed, Decision,  # noqa: F401
+                                  Meeting, Minutes, MinutesComment, MinutesRevision, Participant)
 from aocp.orgs.models import Body, Membership, Organisation  # noqa: F401
 from aocp.sessions import UserSession  # noqa: F401

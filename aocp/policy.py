@@ -33,11 +33,17 @@ RULES = {
     "documents.delete": "Move a document to the trash",
     "documents.trash": "See the trash and restore documents from it",
     "documents.purge": "Delete a document from the trash for good",
+    "workspaces.view": "See a body's workspace, its meetings, minutes and action items",
+    "meetings.manage": "Schedule meetings, run the agenda, minutes, decisions and action items of a body",
+    "meetings.contribute": "Submit papers, reply to invitations and comment on circulated minutes",
+    "actions.update": "Update the status of an action item one owns or manages",
 }
 
-_SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "documents.view", "documents.comment"}
+_SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "documents.view", "documents.comment",
+              "workspaces.view"}
 # Observers read what is shared with them; Member States and ASEC share.
-_CONTRIBUTE = {"documents.upload", "documents.edit", "documents.delete"}
+_CONTRIBUTE = {"documents.upload", "documents.edit", "documents.delete", "meetings.manage", "meetings.contribute",
+               "actions.update"}
 ROLE_RULES: dict[str, frozenset[str]] = {
     "asec_admin": frozenset(RULES),
     "asec_staff": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.view", "documents.trash"}),
@@ -67,7 +73,20 @@ def _own_document(user, doc) -> bool:
     return sees_everything(user) or (doc.uploader_id == user.id and doc.deleted_at is None)
 
 
+def _workspace(check: str) -> Callable[[Any, Any], bool]:
+    # Workspaces follow body membership; the checks live beside the meeting models.
+    def rule(user, obj) -> bool:
+        from aocp.meetings import access
+
+        return getattr(access, check)(user, obj)
+    return rule
+
+
 OBJECT_RULES: dict[str, Callable[[Any, Any], bool]] = {
+    "workspaces.view": _workspace("can_view"),
+    "meetings.manage": _workspace("can_manage"),
+    "meetings.contribute": _workspace("can_contribute"),
+    "actions.update": _workspace("can_update_action"),
     "users.nominate": _nominate,
     "documents.view": _open_document,
     "documents.comment": _open_document,

@@ -1,7 +1,7 @@
 """Request-wide behaviour: sessions, sign-in loading, the policy gate, headers and error pages."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -40,6 +40,28 @@ def json_error(status: int, message: str, code: str | None = None, **extra):
     return jsonify(body), status
 
 
+MAX_PAGE_NUMBER = 1_000_000
+
+
+def refuse_unstorable_input():
+    """Refuse input that would make the database fail rather than answer (a 500 instead of a 4xx).
+
+    PostgreSQL text cannot hold NUL characters, so a query string or a plain form carrying one is a
+    bad request. A page number past any real list overflows the query's OFFSET: like any page past
+    the end of a list it is not found. (API endpoints check their JSON and paging themselves.)
+    """
+    # `next` is exempt: safe_next() already ignores one with control characters, and it is never stored.
+    values = [request.path, *(k for k in request.args),
+              *(v for k, v in request.args.items(multi=True) if k != "next")]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        values += [*(k for k in request.form), *(v for k, v in request.form.items(multi=True) if k != "next")]
+    if any("\x00" in value for value in values):
+        abort(400)
+    page = request.args.get("page", "")
+    if not wants_json() and page.isascii() and page.isdigit() and (len(page) > 9 or int(page) > MAX_PAGE_NUMBER):
+        abort(404)
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = DatabaseSessionInterface()
     login_manager.login_view = "auth.login"
@@ -61,6 +83,7 @@ def init_app(app: Flask) -> None:
     from aocp.accounts.models import ROLE_LABELS
     app.jinja_env.filters["role_label"] = lambda code: ROLE_LABELS.get(code, code)
     app.jinja_env.filters["dt"] = lambda value: value.strftime("%d %b %Y %H:%M UTC") if value else "—"
+    app.before_request(refuse_unstorable_input)
     app.before_request(policy.enforce_declared)
 
     @app.before_request

@@ -61,6 +61,7 @@ class Base:
     MAIL_OUTBOX_DIR = ""  # empty: instance/outbox
 
     PAGE_SIZE = 25
+    API_MAX_CONTENT_LENGTH = 1024 * 1024  # bytes of JSON the API reads from one request
 
     # Documents: the largest file accepted (bytes), and how long the trash keeps documents.
     MAX_FILE_SIZE = 200 * 1024 * 1024
@@ -70,7 +71,6 @@ class Base:
     # After the policy check, hand the file transfer to the web server:
     # "" (the app streams it), "x-sendfile" (Apache, lighttpd) or "x-accel:/protected-uploads/" (nginx internal location).
     DOWNLOAD_OFFLOAD = ""
-    API_MAX_CONTENT_LENGTH = 1024 * 1024  # bytes of JSON the API reads from one request
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PREFERRED_URL_SCHEME = "http"
     HSTS = False

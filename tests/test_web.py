@@ -423,3 +423,65 @@ def test_healthz_answers_503_json_when_the_database_is_unreachable(scratch, url)
 def test_healthz_needs_no_sign_in_and_sets_no_cookie(client):
     r = client.get("/healthz")
     assert r.status_code == 200 and "Set-Cookie" not in r.headers
+
+
+# --- hostile input on pages: a 4xx, never a 500 ----------------------------------------------------
+
+HOSTILE_QUERIES = ["page=99999999999999999999", "page=" + "9" * 5000, "per_page=" + "9" * 5000, "page=9223372036854775807", "page=%C2%B2", "page=-1", "page=abc",
+                   "q=%00", "q=a%00b", "org=99999999999999999999", "org=%00", "role=%00", "status=%00",
+                   "actor=%00", "action=%00", "body=%00", "next=%00", "q=" + "x" * 3000, "q=%E2%80%AE%F0%9F%98%80"]
+
+
+def test_hostile_query_strings_on_every_page_are_never_a_server_error(app, client, make_user):
+    uid = _admin_client(app, client, make_user)
+    pages = sorted(r.rule for r in app.url_map.iter_rules()
+                   if "GET" in r.methods and not r.arguments and not r.rule.startswith(("/api/", "/static")))
+    pages.append(f"/admin/people/{uid}")
+    assert "/admin/people" in pages and "/admin/audit" in pages
+    failures = []
+    for path in pages:
+        for query in HOSTILE_QUERIES:
+            with client.get(f"{path}?{query}") as r:  # closes streamed answers (CSV export) too
+                if r.status_code >= 500:
+                    failures.append(f"{path}?{query[:40]} -> {r.status_code}")
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("field", ["email", "password"])
+def test_a_nul_character_in_a_sign_in_form_is_a_400_not_a_500(app, client, make_user, field):
+    from aocp.audit import AuditEntry
+    make_user("delegate", email="d@example.org")
+    data = {"email": "d@example.org", "password": "correct horse battery staple"}
+    data[field] = data[field][:3] + "\x00" + data[field][3:]
+    r = post_form(client, "/login", data)
+    assert_error_page(r, 400)
+    assert client.get("/").status_code == 302  # not signed in
+    with app.app_context():
+        assert db.session.query(AuditEntry).filter(AuditEntry.action == "auth.login").count() == 0
+
+
+def test_a_nul_character_in_a_password_reset_request_is_a_400(app, client):
+    from tests.conftest import outbox
+    r = post_form(client, "/reset", {"email": "someone\x00@example.org"})
+    assert_error_page(r, 400)
+    assert outbox(app) == []
+
+
+def test_a_page_number_past_any_list_is_not_found(app, client, make_user):
+    _admin_client(app, client, make_user)
+    assert_error_page(client.get("/admin/people?page=99999999999999999999"), 404)
+    assert client.get("/admin/people?page=1").status_code == 200
+
+
+def test_a_nul_character_in_a_query_string_is_a_400_page_and_json_for_the_api(client):
+    assert_error_page(client.get("/reset?email=%00"), 400)
+    assert_error_page(client.get("/no%00where"), 400)
+    assert_json_error(client.get("/api/v1/openapi.json?x=%00"), 400)
+
+
+def test_a_nul_character_in_next_is_left_to_the_next_check(client, make_user):
+    make_user("delegate", email="d@example.org")
+    assert client.get("/login?next=/profile/%00").status_code == 200
+    r = post_form(client, "/login", {"email": "d@example.org", "password": "correct horse battery staple",
+                                     "next": "/profile/\x00"})
+    assert r.status_code == 302 and r.headers["Location"] == "/"

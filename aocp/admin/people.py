@@ -46,7 +46,7 @@ def people():
         q_lower = q.lower()  # % and _ typed by the admin are matched literally
         stmt = stmt.where(or_(func.lower(User.name).contains(q_lower, autoescape=True),
                               User.email.contains(q_lower, autoescape=True)))
-    if (org := request.args.get("org", "")) and org.isdigit():
+    if (org := request.args.get("org", "")) and org.isascii() and org.isdigit() and len(org) <= 9:
         stmt = stmt.where(User.org_id == int(org))
     if (role := request.args.get("role", "")) in ROLES:
         stmt = stmt.where(User.role == role)

@@ -46,6 +46,8 @@ class Document(db.Model):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), index=True)
     action_line: Mapped[str] = mapped_column(String(16), default="", index=True)
+    # A paper submitted to a meeting (meeting papers, country reports): counted in the meeting's readiness view.
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
     access_level: Mapped[str] = mapped_column(String(16), default="asean")
     access_body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), index=True)
     uploader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)

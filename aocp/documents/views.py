@@ -50,7 +50,7 @@ def _version(doc: Document, number: int) -> DocumentVersion:
 
 def _page_arg() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 100_000 else 1  # '²'.isdigit() is True
 
 
 def _by_code(model, code: str):

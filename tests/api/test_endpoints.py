@@ -76,7 +76,7 @@ def test_one_organisation_by_code(client, delegate, make_token, code):
     assert r.status_code == 200 and r.get_json()["name"] == "Malaysia"
 
 
-@pytest.mark.parametrize("code", ["XYZ", "M%25", "%C3%A9", "1", "MYS.json", "%00", "MYS%00", "M%0AYS", "x" * 300])
+@pytest.mark.parametrize("code", ["XYZ", "M%25", "%C3%A9", "1", "MYS.json", "M%0AYS", "M%7FYS", "x" * 300])
 def test_an_unknown_organisation_is_a_404_json_error(client, delegate, make_token, code):
     assert_error(client.get(f"/api/v1/organisations/{code}", headers=bearer(make_token(delegate))), 404,
                  "not_found")
@@ -101,9 +101,15 @@ def test_one_body_lists_its_members(client, delegate, make_user, make_token):
     assert sorted(m["email"] for m in data["members"]) == ["delegate@example.org", "obs@example.org"]
 
 
-@pytest.mark.parametrize("code", ["NOPE", "%00", "WGTIM%00", "%E2%80%AEWGTIM"])
+@pytest.mark.parametrize("code", ["NOPE", "WGTIM%0A", "%E2%80%AEWGTIM", "WGT%25IM"])
 def test_an_unknown_body_is_a_404_json_error(client, delegate, make_token, code):
     assert_error(client.get(f"/api/v1/bodies/{code}", headers=bearer(make_token(delegate))), 404, "not_found")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/organisations/%00", "/api/v1/bodies/WGTIM%00", "/api/v1/users/%00",
+                                  "/api/v1/users?q=%00", "/api/v1/memberships?body=%00"])
+def test_a_nul_character_in_the_address_is_a_400_json_error(client, admin_headers, path):
+    assert_error(client.get(path, headers=admin_headers), 400)
 
 
 def test_an_unknown_api_path_is_a_404_json_error(client):
@@ -166,7 +172,7 @@ def test_odd_people_filters_are_not_server_errors(client, admin_headers, query):
 @pytest.mark.parametrize("query", [
     "page=0", "page=-1", "per_page=0", "per_page=201", "per_page=-5", "page=abc", "per_page=1.5", "page=",
     "page=99999999999999999999999999", "per_page=99999999999999999999", "page=%C2%B2", "page=1e3",
-    "page=9223372036854775807", "page=4611686018427387904",
+    "page=9223372036854775807", "page=4611686018427387904", "page=" + "9" * 5000, "per_page=" + "1" * 5000,
 ])
 def test_out_of_bounds_paging_is_a_400_json_error(client, admin_headers, query):
     for path in ("/api/v1/users", "/api/v1/memberships"):
@@ -574,7 +580,7 @@ def test_an_invitation_email_that_is_not_an_address_is_refused(app, client, admi
 
 @pytest.mark.parametrize("url,method", [
     ("/api/v1/users/-1", "GET"), ("/api/v1/users/1.5", "GET"), ("/api/v1/users/0x1", "GET"),
-    ("/api/v1/users/%00", "GET"), ("/api/v1/users/1;DROP", "GET"), ("/api/v1/users/\u0661", "GET"),
+    ("/api/v1/users/1;DROP", "GET"), ("/api/v1/users/\u0661", "GET"),
     ("/api/v1/memberships/-1", "DELETE"), ("/api/v1/memberships/abc", "DELETE"),
     ("/api/v1/memberships/99999999999999999999999999999", "DELETE"),
 ])

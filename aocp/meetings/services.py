@@ -1,0 +1,359 @@
+"""Meeting actions shared by pages and API. Services check the policy, audit, flush; views commit."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import available_timezones
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from aocp import audit
+from aocp.accounts.models import User
+from aocp.documents.models import Document
+from aocp.extensions import db
+from aocp.meetings.models import (ACTION_STATUSES, MEETING_STATUSES, RSVP, ActionItem, AgendaItem, AgendaPaper,
+                                  Decision, Meeting, Minutes, MinutesComment, MinutesRevision, Participant)
+from aocp.orgs.models import Body, Membership, Organisation
+from aocp.policy import PermissionDenied, can
+from aocp.timeutil import utcnow
+
+ACTION_LINE = re.compile(r"^[A-Z]{2}\d\.\d{1,2}$")
+TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class MeetingError(ValueError):
+    """Bad input for a meeting action; `field` names the form field when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class Conflict(Exception):
+    """Someone else changed the minutes since they were opened; carries the current text."""
+
+    def __init__(self, minutes: Minutes):
+        super().__init__("Someone else changed these minutes since you opened them.")
+        self.minutes = minutes
+
+
+def _require(actor: User, rule: str, obj) -> None:
+    if not can(actor, rule, obj):
+        raise PermissionDenied(rule)
+
+
+@dataclass
+class MeetingDetails:
+    starts_on: date
+    ends_on: date
+    start_time: str = "09:00"
+    timezone: str = "Asia/Jakarta"
+    host: Organisation | None = None
+    venue: str = ""
+    online_url: str = ""
+    chair: User | None = None
+    status: str = "planned"
+    group_with: Meeting | None = None
+    paper_deadline: date | None = None
+    number: int | None = None
+
+
+def _check(d: MeetingDetails, body: Body) -> None:
+    if d.ends_on < d.starts_on:
+        raise MeetingError("The meeting cannot end before it starts.", "ends_on")
+    if d.paper_deadline and d.paper_deadline > d.starts_on:
+        raise MeetingError("Papers are due before the meeting starts.", "paper_deadline")
+    if not TIME.match(d.start_time or ""):
+        raise MeetingError("Give the start time as HH:MM, e.g. 09:30.", "start_time")
+    if d.timezone not in available_timezones():
+        raise MeetingError("Choose a time zone from the list.", "timezone")
+    if d.status not in MEETING_STATUSES:
+        raise MeetingError("Choose a status from the list.", "status")
+    if d.online_url and not d.online_url.startswith("https://"):
+        raise MeetingError("An online link starts with https://.", "online_url")
+    if d.group_with is not None and d.group_with.body_id == body.id:
+        raise MeetingError("A meeting is grouped with another body's meeting (e.g. the JWG).", "group_with")
+    if d.number is not None and d.number < 1:
+        raise MeetingError("Meeting numbers start at 1.", "number")
+
+
+def next_number(body: Body) -> int:
+    return (db.session.execute(select(func.max(Meeting.number)).where(Meeting.body_id == body.id)).scalar() or 0) + 1
+
+
+def create_meeting(actor: User, body: Body, d: MeetingDetails) -> Meeting:
+    """Schedule a meeting; the body's members are invited as participants."""
+    _require(actor, "meetings.manage", body)
+    _check(d, body)
+    number = d.number or next_number(body)
+    if db.session.execute(select(Meeting.id).where(Meeting.body_id == body.id, Meeting.number == number)).first():
+        raise MeetingError(f"{body.short_name} already has a meeting number {number}.", "number")
+    meeting = Meeting(body=body, number=number, created_by_id=actor.id)
+    _apply(meeting, d)
+    db.session.add(meeting)
+    db.session.flush()
+    members = db.session.execute(select(Membership.user_id).where(Membership.body_id == body.id)).scalars()
+    db.session.add_all(Participant(meeting_id=meeting.id, user_id=uid) for uid in members)
+    db.session.flush()
+    audit.record("meeting.created", actor, meeting, {"body": body.code, "number": number})
+    return meeting
+
+
+def _apply(meeting: Meeting, d: MeetingDetails) -> None:
+    meeting.starts_on, meeting.ends_on, meeting.start_time, meeting.timezone = (d.starts_on, d.ends_on,
+                                                                                 d.start_time, d.timezone)
+    meeting.host, meeting.venue, meeting.online_url = d.host, d.venue.strip(), d.online_url.strip()
+    meeting.chair, meeting.status, meeting.group_with = d.chair, d.status, d.group_with
+    meeting.paper_deadline = d.paper_deadline
+
+
+def update_meeting(actor: User, meeting: Meeting, d: MeetingDetails) -> None:
+    _require(actor, "meetings.manage", meeting)
+    _check(d, meeting.body)
+    before = meeting.status
+    _apply(meeting, d)
+    db.session.flush()
+    audit.record("meeting.updated", actor, meeting, {"status": [before, meeting.status]})
+
+
+# Agenda
+
+def add_item(actor: User, meeting: Meeting, title: str, presenter: str = "", duration: int = 15,
+             notes: str = "") -> AgendaItem:
+    _require(actor, "meetings.manage", meeting)
+    title = " ".join((title or "").split())
+    if not title or len(title) > 300:
+        raise MeetingError("An agenda item needs a title of 1 to 300 characters.", "title")
+    if not 0 < duration <= 600:
+        raise MeetingError("A duration between 1 and 600 minutes.", "duration_minutes")
+    position = (max((i.position for i in meeting.items), default=0)) + 1
+    item = AgendaItem(title=title, presenter=presenter.strip()[:200], duration_minutes=duration,
+                      notes=(notes or "").strip(), position=position)
+    meeting.items.append(item)
+    db.session.flush()
+    audit.record("agenda.item_added", actor, meeting, {"item": item.id, "title": title})
+    return item
+
+
+def remove_item(actor: User, item: AgendaItem) -> None:
+    meeting = item.meeting
+    _require(actor, "meetings.manage", meeting)
+    meeting.items.remove(item)
+    for n, other in enumerate(meeting.items, start=1):
+        other.position = n
+    db.session.flush()
+    audit.record("agenda.item_removed", actor, meeting, {"title": item.title})
+
+
+def reorder(actor: User, meeting: Meeting, item_ids: list[int]) -> None:
+    """Put the agenda in the given order; the list must name every item exactly once."""
+    _require(actor, "meetings.manage", meeting)
+    by_id = {i.id: i for i in meeting.items}
+    if sorted(item_ids) != sorted(by_id):
+        raise MeetingError("The new order must list every agenda item once.", "order")
+    for n, item_id in enumerate(item_ids, start=1):
+        by_id[item_id].position = n
+    db.session.flush()
+    meeting.items.sort(key=lambda i: i.position)
+    audit.record("agenda.reordered", actor, meeting, {"order": item_ids})
+
+
+def move(actor: User, item: AgendaItem, offset: int) -> None:
+    """Move an item one place up (-1) or down (+1)."""
+    ids = [i.id for i in item.meeting.items]
+    at = ids.index(item.id)
+    to = max(0, min(len(ids) - 1, at + offset))
+    ids.insert(to, ids.pop(at))
+    reorder(actor, item.meeting, ids)
+
+
+def publish_agenda(actor: User, meeting: Meeting) -> None:
+    _require(actor, "meetings.manage", meeting)
+    if not meeting.items:
+        raise MeetingError("Add at least one agenda item before publishing.")
+    meeting.agenda_published_at = utcnow()
+    audit.record("agenda.published", actor, meeting, {"items": len(meeting.items)})
+
+
+def attach_paper(actor: User, item: AgendaItem, doc: Document) -> None:
+    """Attach a document the actor may open to an agenda item (it keeps its own access level)."""
+    _require(actor, "meetings.contribute", item.meeting)
+    _require(actor, "documents.view", doc)
+    if any(p.document_id == doc.id for p in item.papers):
+        return
+    item.papers.append(AgendaPaper(document_id=doc.id))
+    db.session.flush()
+    audit.record("agenda.paper_attached", actor, item.meeting, {"item": item.id, "document": doc.id})
+
+
+def detach_paper(actor: User, item: AgendaItem, doc_id: int) -> None:
+    _require(actor, "meetings.manage", item.meeting)
+    item.papers = [p for p in item.papers if p.document_id != doc_id]
+    db.session.flush()
+    audit.record("agenda.paper_detached", actor, item.meeting, {"item": item.id, "document": doc_id})
+
+
+# Participants
+
+def invite(actor: User, meeting: Meeting, users: list[User]) -> int:
+    _require(actor, "meetings.manage", meeting)
+    have = set(db.session.execute(select(Participant.user_id).where(Participant.meeting_id == meeting.id))
+               .scalars())
+    new = [u for u in users if u.id not in have and u.is_active]
+    db.session.add_all(Participant(meeting_id=meeting.id, user_id=u.id) for u in new)
+    db.session.flush()
+    if new:
+        audit.record("meeting.invited", actor, meeting, {"people": [u.id for u in new]})
+    return len(new)
+
+
+def rsvp(actor: User, meeting: Meeting, answer: str) -> Participant:
+    if answer not in RSVP or answer == "invited":
+        raise MeetingError("Answer attending in person, online, or not attending.", "rsvp")
+    part = db.session.execute(select(Participant).where(Participant.meeting_id == meeting.id,
+                                                        Participant.user_id == actor.id)).scalar_one_or_none()
+    if part is None:
+        raise PermissionDenied("meetings.rsvp")
+    part.rsvp = answer
+    audit.record("meeting.rsvp", actor, meeting, {"rsvp": answer})
+    return part
+
+
+def record_attendance(actor: User, meeting: Meeting, present_user_ids: set[int]) -> None:
+    _require(actor, "meetings.manage", meeting)
+    parts = db.session.execute(select(Participant).where(Participant.meeting_id == meeting.id)).scalars()
+    for p in parts:
+        p.attended = p.user_id in present_user_ids
+    audit.record("meeting.attendance", actor, meeting, {"present": sorted(present_user_ids)})
+
+
+# Minutes
+
+def minutes_of(meeting: Meeting) -> Minutes:
+    minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one_or_none()
+    if minutes is None:
+        minutes = Minutes(meeting_id=meeting.id, body_md="", status="draft")
+        db.session.add(minutes)
+        db.session.flush()
+    return minutes
+
+
+def save_minutes(actor: User, meeting: Meeting, text: str, seen_version: int) -> Minutes:
+    """Save the draft if nobody saved since `seen_version`; otherwise raise Conflict (never overwrite)."""
+    _require(actor, "meetings.manage", meeting)
+    minutes = minutes_of(meeting)
+    if minutes.status == "adopted":
+        raise MeetingError("Adopted minutes are locked.")
+    if len(text) > 500_000:
+        raise MeetingError("Minutes are limited to 500,000 characters.", "body_md")
+    if minutes.version != seen_version:
+        raise Conflict(minutes)
+    minutes.body_md, minutes.updated_by_id, minutes.updated_at = text, actor.id, utcnow()
+    try:
+        db.session.flush()  # version_id_col: a concurrent save between our read and this write fails here
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(minutes_of(meeting)) from None
+    return minutes
+
+
+def _freeze(actor: User, minutes: Minutes, status: str) -> None:
+    minutes.status = status
+    db.session.add(MinutesRevision(minutes_id=minutes.id, status=status, body_md=minutes.body_md,
+                                   created_by_id=actor.id))
+
+
+def circulate_minutes(actor: User, meeting: Meeting) -> Minutes:
+    _require(actor, "meetings.manage", meeting)
+    minutes = minutes_of(meeting)
+    if minutes.status == "adopted":
+        raise MeetingError("Adopted minutes are locked.")
+    if not minutes.body_md.strip():
+        raise MeetingError("Write the minutes before circulating them.")
+    _freeze(actor, minutes, "circulated")
+    db.session.flush()
+    audit.record("minutes.circulated", actor, meeting, {"version": minutes.version})
+    return minutes
+
+
+def adopt_minutes(actor: User, meeting: Meeting) -> Minutes:
+    _require(actor, "meetings.manage", meeting)
+    minutes = minutes_of(meeting)
+    if minutes.status != "circulated":
+        raise MeetingError("Minutes are circulated for comments before they are adopted.")
+    _freeze(actor, minutes, "adopted")
+    minutes.adopted_at = utcnow()
+    db.session.flush()
+    audit.record("minutes.adopted", actor, meeting, {"version": minutes.version})
+    return minutes
+
+
+def comment_minutes(actor: User, meeting: Meeting, body: str) -> MinutesComment:
+    _require(actor, "meetings.contribute", meeting)
+    minutes = minutes_of(meeting)
+    if minutes.status != "circulated":
+        raise MeetingError("Comments are taken while the minutes are circulated.")
+    body = (body or "").strip()
+    if not body or len(body) > 5000:
+        raise MeetingError("A comment of 1 to 5,000 characters is required.", "body")
+    comment = MinutesComment(minutes_id=minutes.id, author_id=actor.id, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    audit.record("minutes.commented", actor, meeting, {"comment": comment.id})
+    return comment
+
+
+# Decisions and action items
+
+def add_decision(actor: User, meeting: Meeting, text: str, item: AgendaItem | None = None) -> Decision:
+    _require(actor, "meetings.manage", meeting)
+    text = (text or "").strip()
+    if not text or len(text) > 5000:
+        raise MeetingError("A decision of 1 to 5,000 characters is required.", "text")
+    if item is not None and item.meeting_id != meeting.id:
+        raise MeetingError("That agenda item belongs to another meeting.", "agenda_item")
+    decision = Decision(meeting_id=meeting.id, agenda_item=item, text=text)
+    db.session.add(decision)
+    db.session.flush()
+    audit.record("meeting.decision_added", actor, meeting, {"decision": decision.id})
+    return decision
+
+
+@dataclass
+class ActionDetails:
+    title: str
+    owner_user: User | None = None
+    owner_org: Organisation | None = None
+    due_on: date | None = None
+    action_line: str = ""
+
+
+def add_action(actor: User, body: Body, d: ActionDetails, meeting: Meeting | None = None) -> ActionItem:
+    _require(actor, "meetings.manage", meeting or body)
+    title = " ".join((d.title or "").split())
+    if not title or len(title) > 300:
+        raise MeetingError("An action item needs a title of 1 to 300 characters.", "title")
+    if d.owner_user is None and d.owner_org is None:
+        raise MeetingError("Name an owner: a person or a Member State.", "owner")
+    line = (d.action_line or "").strip().upper()
+    if line and not ACTION_LINE.match(line):
+        raise MeetingError("An action line code looks like TI1.1 or MD2.3.", "action_line")
+    item = ActionItem(body_id=body.id, meeting_id=meeting.id if meeting else None, title=title,
+                      owner_user=d.owner_user, owner_org=d.owner_org, due_on=d.due_on, action_line=line,
+                      created_by_id=actor.id)
+    db.session.add(item)
+    db.session.flush()
+    audit.record("action_item.assigned", actor, item, {"title": title, "owner_user": getattr(d.owner_user, "id", None),
+                                                       "owner_org": getattr(d.owner_org, "code", None)})
+    return item
+
+
+def set_action_status(actor: User, item: ActionItem, status: str) -> None:
+    _require(actor, "actions.update", item)
+    if status not in ACTION_STATUSES:
+        raise MeetingError("Choose a status from the list.", "status")
+    before, item.status = item.status, status
+    item.closed_at = utcnow() if status in ("done", "cancelled") else None
+    audit.record("action_item.status", actor, item, {"status": [before, status]})
