@@ -78,6 +78,8 @@ def parse_tags(raw: str | list[str]) -> list[str]:
 
 
 def _check_details(d: Details) -> None:
+    if any("\x00" in (v or "") for v in (d.title, d.description, d.action_line)):
+        raise DocumentError("Text may not contain NUL characters.", "description")
     d.title = " ".join((d.title or "").split())
     if not d.title or len(d.title) > 300:
         raise DocumentError("A title of 1 to 300 characters is required.", "title")
@@ -184,8 +186,8 @@ def create(actor: User, upload: Upload, details: Details, access: Access, note: 
 def _new_version(actor: User, doc: Document, upload: Upload, note: str) -> DocumentVersion:
     fields = _store(upload)
     doc.version_count += 1
-    version = DocumentVersion(number=doc.version_count, note=(note or "").strip()[:2000], uploaded_by=actor,
-                              **fields)
+    note = (note or "").replace("\x00", "").strip()[:2000]
+    version = DocumentVersion(number=doc.version_count, note=note, uploaded_by=actor, **fields)
     doc.versions.insert(0, version)
     doc.updated_at = utcnow()
     return version
@@ -245,7 +247,7 @@ def set_access(actor: User, doc: Document, access: Access) -> None:
 def add_comment(actor: User, doc: Document, body: str) -> DocumentComment:
     _require(actor, "documents.comment", doc)
     body = (body or "").strip()
-    if not body or len(body) > 5000:
+    if not body or len(body) > 5000 or "\x00" in body:
         raise DocumentError("A comment of 1 to 5,000 characters is required.", "body")
     comment = DocumentComment(document_id=doc.id, author=actor, body=body)
     db.session.add(comment)
