@@ -10,4 +10,4 @@ def limit_body_size():
     request.max_content_length = current_app.config["API_MAX_CONTENT_LENGTH"]
 
 
-from aocp.api import accounts, openapi  # noqa: E402,F401  (routes register on bp)
+from aocp.api import accounts, documents, openapi  # noqa: E402,F401  (routes register on bp)

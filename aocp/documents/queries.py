@@ -96,7 +96,7 @@ def statement(user, f: Filters) -> Select:
         stmt = stmt.where(Document.access_level == f.access)
     if f.since:
         stmt = stmt.where(Document.updated_at >= datetime.combine(f.since, time.min))
-    if f.until:
+    if f.until and f.until < date.max:  # until the last day there is: no upper bound (and no date overflow)
         stmt = stmt.where(Document.updated_at < datetime.combine(f.until + timedelta(days=1), time.min))
     stmt = stmt.order_by(*SORTS.get(f.sort, SORTS["updated"]))
     if f.q:

@@ -86,7 +86,9 @@ def snippets(doc_ids: list[int], q: str) -> dict[int, Markup]:
         if match is None:
             return {}
         rows = db.session.execute(
-            text("SELECT rowid, snippet(document_search, -1, :a, :b, '…', 16) FROM document_search "
+            # The size is counted in tokens, and a trigram token is one character: 64 (FTS5's maximum) keeps
+            # a readable extract where 16 cut even the matched word short.
+            text("SELECT rowid, snippet(document_search, -1, :a, :b, '…', 64) FROM document_search "
                  "WHERE document_search MATCH :match AND rowid IN (" + ",".join(str(int(i)) for i in doc_ids) + ")"),
             {"a": MARK_START, "b": MARK_END, "match": match})
     else:

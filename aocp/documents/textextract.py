@@ -51,18 +51,20 @@ def _docx(path: Path) -> str:
 def _xlsx(path: Path) -> str:
     from openpyxl import load_workbook
 
-    wb = load_workbook(str(path), read_only=True, data_only=True)
     parts, cells = [], 0
-    try:
-        for sheet in wb.worksheets:
-            parts.append(sheet.title)
-            for row in sheet.iter_rows(values_only=True):
-                parts.extend(str(v) for v in row if v is not None)
-                cells += len(row)
-                if cells > MAX_XLSX_CELLS:
-                    return " ".join(parts)
-    finally:
-        wb.close()
+    # A file object, not the path: openpyxl refuses a path without an .xlsx extension, and stored files have none.
+    with open(path, "rb") as f:
+        wb = load_workbook(f, read_only=True, data_only=True)
+        try:
+            for sheet in wb.worksheets:
+                parts.append(sheet.title)
+                for row in sheet.iter_rows(values_only=True):
+                    parts.extend(str(v) for v in row if v is not None)
+                    cells += len(row)
+                    if cells > MAX_XLSX_CELLS:
+                        return " ".join(parts)
+        finally:
+            wb.close()
     return " ".join(parts)
 
 

@@ -116,7 +116,9 @@ def test_write_operations_say_they_need_write_scope_and_document_their_errors(do
             assert "write-scope" in op["description"], (path, method)
             assert "404" in op["responses"] or "422" in op["responses"], (path, method)
         if "requestBody" in op:
-            assert op["requestBody"]["content"]["application/json"]["schema"], (path, method)
+            content = op["requestBody"]["content"]  # JSON bodies; multipart/form-data for file uploads
+            assert content and set(content) <= {"application/json", "multipart/form-data"}, (path, method)
+            assert all(media["schema"] for media in content.values()), (path, method)
             assert {"400", "422"} <= set(op["responses"]), (path, method)
 
 
