@@ -1,6 +1,8 @@
 """TOTP second factor (pyotp) with replay protection, and one-time recovery codes."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import time
 
@@ -11,7 +13,6 @@ from flask import current_app
 from sqlalchemy import select
 
 from aocp.accounts.models import RecoveryCode, User
-from aocp.accounts.tokens import digest
 from aocp.extensions import db
 from aocp.timeutil import utcnow
 
@@ -60,6 +61,13 @@ def normalise_recovery(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()
 
 
+def recovery_digest(user: User, code: str) -> str:
+    """Keyed hash of a recovery code: codes carry only 40 bits, so a stolen database alone must not be enough
+    to try them all offline; the key is the app's secret key, and the user id binds a code to its owner."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"recovery:{user.id}:{normalise_recovery(code)}".encode(), hashlib.sha256).hexdigest()
+
+
 def new_recovery_codes(user: User) -> list[str]:
     """Replace a user's recovery codes; returns the new codes, shown once."""
     db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
@@ -67,13 +75,13 @@ def new_recovery_codes(user: User) -> list[str]:
     for _ in range(RECOVERY_CODES):
         raw = secrets.token_hex(5)  # 10 hex characters, shown as xxxxx-xxxxx
         codes.append(f"{raw[:5]}-{raw[5:]}")
-        db.session.add(RecoveryCode(user_id=user.id, code_hash=digest(raw)))
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=recovery_digest(user, raw)))
     return codes
 
 
 def use_recovery_code(user: User, code: str) -> bool:
     row = db.session.execute(select(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest(normalise_recovery(code)),
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == recovery_digest(user, code),
         RecoveryCode.used_at.is_(None))).scalar_one_or_none()
     if row is None:
         return False

@@ -418,11 +418,19 @@ def test_new_recovery_codes_need_the_password(client, app, delegate, enrolled):
     assert before == after
 
 
-def test_recovery_codes_are_hashed_with_the_shared_digest(app):
-    # The stored value is the SHA-256 of the normalised code, never the code itself.
+def test_recovery_codes_are_stored_as_a_keyed_hash_bound_to_their_owner(app, make_user):
+    # A plain hash of a 40-bit code could be reversed offline from a stolen database; a keyed one cannot.
+    import hmac
+    from aocp.accounts.models import User
+    uid, other = make_user("delegate"), make_user("delegate")
     assert mfa.normalise_recovery(" AB12C-3DE45 ") == "ab12c3de45"
-    from aocp.accounts.tokens import digest
-    assert digest("ab12c3de45") == hashlib.sha256(b"ab12c3de45").hexdigest()
+    with app.app_context():
+        user, someone = db.session.get(User, uid), db.session.get(User, other)
+        stored = mfa.recovery_digest(user, "AB12C-3DE45")
+        assert stored != hashlib.sha256(b"ab12c3de45").hexdigest()
+        assert stored == hmac.new(app.config["SECRET_KEY"].encode(), f"recovery:{uid}:ab12c3de45".encode(),
+                                  hashlib.sha256).hexdigest()
+        assert stored != mfa.recovery_digest(someone, "ab12c3de45")
 
 
 # --- who must use a second factor ----------------------------------------------------------
