@@ -17,7 +17,8 @@ class LoginForm(FlaskForm):
 class SecondFactorForm(FlaskForm):
     code = StringField("Code from your authenticator app, or a recovery code",
                        validators=[DataRequired(), Length(max=32)],
-                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
+                       # no numeric keypad: recovery codes have letters, and a phone's keypad could not type them
+                       render_kw={"autocomplete": "one-time-code", "autofocus": True})
 
 
 class AcceptInvitationForm(FlaskForm):

@@ -155,4 +155,4 @@ def reset_password(token: str):
             flash("Your password is changed and every session signed out. Sign in with the new password.",
                   "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/reset.html", form=form)
+    return render_template("auth/reset.html", form=form, email=reset.user.email)
