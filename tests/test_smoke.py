@@ -8,7 +8,7 @@ def test_healthz_answers_ok(client):
 
 
 def test_delegate_signs_in_and_sees_home(client, make_user, app):
-    uid = make_user("delegate", email="d@example.org", bodies={"WGTIM": "member"})
+    make_user("delegate", email="d@example.org", bodies={"WGTIM": "member"})
     r = login(client, "d@example.org", follow_redirects=True)
     assert r.status_code == 200
     page = r.get_data(as_text=True)

@@ -20,6 +20,11 @@ def sees_everything(user) -> bool:
     return user.role in ASEC_ROLES
 
 
+def in_asean(user) -> bool:
+    """Member States and ASEC count as ASEAN; observers never do, whatever organisation they come from."""
+    return user.org.is_asean and user.role != "observer"
+
+
 def reason(user, doc: Document) -> str | None:
     """Why `user` may open `doc`, or None when they may not."""
     if sees_everything(user):
@@ -31,7 +36,7 @@ def reason(user, doc: Document) -> str | None:
     level = doc.access_level
     if level == "everyone":
         return "it is shared with everyone signed in to AOCP"
-    if level == "asean" and user.org.is_asean:
+    if level == "asean" and in_asean(user):
         return f"it is shared with ASEAN and you are from {user.org.name}"
     if level == "body" and doc.access_body_id is not None and user.body_role(doc.access_body_id):
         return f"you are a member of {doc.access_body.short_name}"
@@ -57,7 +62,7 @@ def visible_clause(user):
               and_(Document.access_level == "body", Document.access_body_id.in_(member_of)),
               and_(Document.access_level == "named", named),
               Document.uploader_id == user.id]
-    if user.org.is_asean:
+    if in_asean(user):
         levels.append(Document.access_level == "asean")
     return and_(Document.deleted_at.is_(None), or_(*levels))
 
@@ -101,7 +106,7 @@ def _audience_conditions(doc: Document) -> list:
     if level == "everyone":
         conds.append(true())
     elif level == "asean":
-        conds.append(Organisation.kind.in_(("member_state", "secretariat")))
+        conds.append(and_(Organisation.kind.in_(("member_state", "secretariat")), User.role != "observer"))
     elif level == "body" and doc.access_body_id:
         conds.append(User.id.in_(select(Membership.user_id).where(Membership.body_id == doc.access_body_id)))
     elif level == "named":

@@ -12,6 +12,7 @@ import unicodedata
 from urllib.parse import quote
 
 from flask import Response, current_app, send_file
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from aocp.documents.models import DocumentVersion
 from aocp.documents.storage import storage
@@ -40,21 +41,29 @@ def deliver(version: DocumentVersion, inline: bool = False) -> Response:
     inline = inline and previewable(version)
     path = storage().path(version.storage_key)
     offload = current_app.config.get("DOWNLOAD_OFFLOAD", "")
-    response = send_file(path, mimetype=version.content_type, as_attachment=not inline,
-                         download_name=version.original_name, conditional=True, etag=version.sha256, max_age=0,
-                         last_modified=version.created_at)
+    try:
+        response = send_file(path, mimetype=version.content_type, as_attachment=not inline,
+                             download_name=version.original_name, conditional=True, etag=version.sha256, max_age=0,
+                             last_modified=version.created_at)
+    except RequestedRangeNotSatisfiable:
+        # RFC 9110: tell the client the file's length so it can ask again (the error page would drop it).
+        return Response(status=416, headers={"Content-Range": f"bytes */{version.size}"})
     if offload.startswith("x-accel:"):
         # nginx serves the bytes from an `internal` location mapped onto the upload directory.
         prefix = offload.split(":", 1)[1].rstrip("/")
         relative = path.relative_to(storage().root.parent)
-        response.headers["X-Accel-Redirect"] = f"{prefix}/{quote(str(relative))}"
-        response.direct_passthrough = False
-        response.set_data(b"")
+        _hand_over(response, "X-Accel-Redirect", f"{prefix}/{quote(str(relative))}")
     elif offload == "x-sendfile":
-        response.headers["X-Sendfile"] = str(path)
-        response.direct_passthrough = False
-        response.set_data(b"")
+        _hand_over(response, "X-Sendfile", str(path))
     response.headers["Content-Disposition"] = disposition(version.original_name, inline)
     response.headers["Content-Security-Policy"] = PREVIEW_CSP if inline else ATTACHMENT_CSP
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _hand_over(response: Response, header: str, value: str) -> None:
+    """Let the web server send the bytes: close the file send_file opened and send an empty body."""
+    response.close()
+    response.headers[header] = value
+    response.direct_passthrough = False
+    response.set_data(b"")

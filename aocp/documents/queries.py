@@ -12,6 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from aocp.accounts.models import User
 from aocp.documents import search
 from aocp.documents.access import visible_clause
 from aocp.documents.models import ACCESS_LEVELS, DOC_TYPES, Document, DocumentTag, DocumentVersion
@@ -103,7 +104,9 @@ def statement(user, f: Filters) -> Select:
         stmt = search.apply(stmt, f.q)
         if f.sort in SORTS:  # searching, but sorted by a column rather than relevance
             stmt = stmt.order_by(None).order_by(*SORTS[f.sort])
-    return stmt.options(joinedload(Document.org), joinedload(Document.body), joinedload(Document.uploader),
+    # Uploaders are shown by name and organisation; their memberships (loaded by default) are not needed.
+    return stmt.options(joinedload(Document.org), joinedload(Document.body),
+                        joinedload(Document.uploader).lazyload(User.memberships),
                         joinedload(Document.access_body), selectinload(Document.tags),
                         selectinload(Document.versions).load_only(
                             DocumentVersion.number, DocumentVersion.original_name, DocumentVersion.size,

@@ -10,7 +10,7 @@ from pathlib import PurePath
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from aocp import audit
 from aocp.accounts.models import User
@@ -18,7 +18,7 @@ from aocp.documents import access, queries, services
 from aocp.documents.downloads import deliver, previewable
 from aocp.documents.forms import AccessForm, CommentForm, DetailsForm, UploadForm, VersionForm, fill_choices
 from aocp.documents.models import DOC_TYPES, Document, DocumentComment, DocumentVersion
-from aocp.documents.storage import storage
+from aocp.documents.storage import TooLarge, storage
 from aocp.extensions import db
 from aocp.forms import ActionForm
 from aocp.orgs.models import Body, Organisation
@@ -27,9 +27,9 @@ from aocp.policy import can, guard, record_denial, require
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 
-def _load(doc_id: int, rule: str = "documents.view") -> Document:
+def _load(doc_id: int, rule: str = "documents.view", options: tuple = ()) -> Document:
     """The document, if the viewer may open it (else 404) and may do `rule` on it (else 403)."""
-    doc = db.session.get(Document, doc_id)
+    doc = db.session.get(Document, doc_id, options=options)
     if doc is None:
         abort(404)
     if not can(current_user, "documents.view", doc):
@@ -84,6 +84,11 @@ def _field_error(form, err: services.DocumentError) -> None:
         flash(str(err), "error")
 
 
+def _refused_status(err: services.DocumentError) -> int:
+    """413 when a file went past the size limit, else 400."""
+    return 413 if isinstance(err.__context__, TooLarge) else 400
+
+
 def _wants_upload_json() -> bool:
     return request.headers.get("X-Requested-With") == "aocp-upload"
 
@@ -123,6 +128,7 @@ def upload():
         if body:
             form.body.data = form.access_body.data = body.code
             form.access_level.data = body.default_access
+    status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         files = [f for f in form.files.data if f and f.filename]
         try:
@@ -137,15 +143,16 @@ def upload():
                                                 access_, form.note.data or ""))
         except services.DocumentError as err:
             _field_error(form, err)
+            status = _refused_status(err)
         else:
             flash(f"{len(docs)} document{'s' if len(docs) > 1 else ''} shared.", "success")
             target = url_for(".detail", doc_id=docs[0].id) if len(docs) == 1 else url_for(".index", sort="created")
             if _wants_upload_json():
                 return jsonify({"redirect": target})
             return redirect(target)
-    status = 400 if request.method == "POST" else 200
     if _wants_upload_json() and request.method == "POST":
-        return jsonify({"errors": {name: f.errors for name, f in form._fields.items() if f.errors}}), 422
+        errors = {name: f.errors for name, f in form._fields.items() if f.errors}
+        return jsonify({"errors": errors}), 413 if status == 413 else 422
     return render_template("documents/upload.html", form=form), status
 
 
@@ -155,10 +162,19 @@ def _activity(doc: Document) -> list[audit.AuditEntry]:
         .order_by(audit.AuditEntry.id.desc()).limit(50)).scalars().all()
 
 
+# Everything the document's page shows, in a fixed number of queries however many versions it has.
+DETAIL_OPTIONS = (
+    joinedload(Document.org), joinedload(Document.body), joinedload(Document.access_body),
+    joinedload(Document.uploader).lazyload(User.memberships), selectinload(Document.tags),
+    selectinload(Document.versions).options(defer(DocumentVersion.text),
+                                            joinedload(DocumentVersion.uploaded_by).lazyload(User.memberships)),
+)
+
+
 @bp.get("/<int:doc_id>")
 @guard("documents.view")
 def detail(doc_id: int, comment_form: CommentForm | None = None, version_form: VersionForm | None = None):
-    doc = _load(doc_id)
+    doc = _load(doc_id, options=DETAIL_OPTIONS)
     comments = db.session.execute(select(DocumentComment).options(joinedload(DocumentComment.author))
                                   .where(DocumentComment.document_id == doc.id)
                                   .order_by(DocumentComment.id).limit(500)).scalars().all()
@@ -231,6 +247,7 @@ def change_access(doc_id: int):
 def add_version(doc_id: int):
     doc = _load(doc_id, "documents.edit")
     form = VersionForm()
+    status = 400
     if form.validate_on_submit():
         try:
             with services.committing():
@@ -239,15 +256,17 @@ def add_version(doc_id: int):
                                                form.note.data or "")
         except services.DocumentError as err:
             form.file.errors = [str(err)]
+            status = _refused_status(err)
         else:
             flash(f"Version {version.number} added.", "success")
             if _wants_upload_json():
                 return jsonify({"redirect": url_for(".detail", doc_id=doc.id)})
             return redirect(url_for(".detail", doc_id=doc.id))
     if _wants_upload_json():
-        return jsonify({"errors": {name: f.errors for name, f in form._fields.items() if f.errors}}), 422
+        errors = {name: f.errors for name, f in form._fields.items() if f.errors}
+        return jsonify({"errors": errors}), 413 if status == 413 else 422
     db.session.refresh(doc)
-    return detail(doc.id, version_form=form), 400
+    return detail(doc.id, version_form=form), status
 
 
 @bp.post("/<int:doc_id>/versions/<int:number>/restore")
@@ -256,9 +275,13 @@ def restore_version(doc_id: int, number: int):
     doc = _load(doc_id, "documents.edit")
     old = _version(doc, number)
     if ActionForm().validate_on_submit():
-        with services.committing():
-            version = services.restore_version(current_user, doc, old)
-        flash(f"Version {number} restored as version {version.number}.", "success")
+        try:
+            with services.committing():
+                version = services.restore_version(current_user, doc, old)
+        except services.DocumentError as err:  # e.g. the size limit was lowered since that version was shared
+            flash(f"Version {number} could not be restored: {err}", "error")
+        else:
+            flash(f"Version {number} restored as version {version.number}.", "success")
     return redirect(url_for(".detail", doc_id=doc.id))
 
 

@@ -11,7 +11,7 @@ from aocp.accounts.models import User
 from aocp.audit import AuditEntry, verify_chain
 from aocp.extensions import db
 from aocp.timeutil import utcnow
-from tests.conftest import PASSWORD, csrf_token, login, post_form, totp_now, user_email
+from tests.conftest import PASSWORD, csrf_token, login, post_form, totp_now
 
 GENERIC = "The email or password is not correct."
 WRONG = "definitely-not-the-password-42"
@@ -267,7 +267,7 @@ def test_attempts_during_a_lock_do_not_extend_it(client, app, delegate):
 
 
 def test_a_locked_account_does_not_reach_the_second_factor(client, app, make_user):
-    uid = make_user("delegate", email="mfa@example.org", mfa_on=True)
+    make_user("delegate", email="mfa@example.org", mfa_on=True)
     fail(client, "mfa@example.org", app.config["LOGIN_MAX_FAILURES"])
     r = login(client, "mfa@example.org")
     assert r.status_code == 200 and GENERIC in r.get_data(as_text=True)
