@@ -60,6 +60,12 @@ class Base:
     MAIL_FROM = "AOCP <no-reply@aocp.local>"
     MAIL_OUTBOX_DIR = ""  # empty: instance/outbox
 
+    # Notification emails wait in a queue table for `flask --app app notifications run`: a failed send is
+    # tried again after NOTIFY_RETRY_SECONDS, doubling each time, and marked failed after NOTIFY_MAX_ATTEMPTS.
+    NOTIFY_MAX_ATTEMPTS = 6
+    NOTIFY_RETRY_SECONDS = 60
+    NOTIFY_POLL_SECONDS = 10
+
     PAGE_SIZE = 25
     API_MAX_CONTENT_LENGTH = 1024 * 1024  # bytes of JSON the API reads from one request
 

@@ -48,6 +48,8 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Times in notifications and emails are shown in this zone (ASEAN spans UTC+6:30 to UTC+9).
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta", server_default="Asia/Jakarta")
 
     org: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
     memberships: Mapped[list[Membership]] = relationship(

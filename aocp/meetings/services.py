@@ -15,6 +15,7 @@ from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings.models import (ACTION_STATUSES, MEETING_STATUSES, RSVP, ActionItem, AgendaItem, AgendaPaper,
                                   Decision, Meeting, Minutes, MinutesComment, MinutesRevision, Participant)
+from aocp.notifications import meetings as notices
 from aocp.orgs.models import Body, Membership, Organisation
 from aocp.policy import PermissionDenied, can
 from aocp.timeutil import utcnow
@@ -98,6 +99,7 @@ def create_meeting(actor: User, body: Body, d: MeetingDetails) -> Meeting:
     db.session.add_all(Participant(meeting_id=meeting.id, user_id=uid) for uid in members)
     db.session.flush()
     audit.record("meeting.created", actor, meeting, {"body": body.code, "number": number})
+    notices.meeting_invited(actor, meeting, notices.participants(meeting))
     return meeting
 
 
@@ -175,6 +177,7 @@ def publish_agenda(actor: User, meeting: Meeting) -> None:
         raise MeetingError("Add at least one agenda item before publishing.")
     meeting.agenda_published_at = utcnow()
     audit.record("agenda.published", actor, meeting, {"items": len(meeting.items)})
+    notices.agenda_published(actor, meeting)
 
 
 def attach_paper(actor: User, item: AgendaItem, doc: Document) -> None:
@@ -206,6 +209,7 @@ def invite(actor: User, meeting: Meeting, users: list[User]) -> int:
     db.session.flush()
     if new:
         audit.record("meeting.invited", actor, meeting, {"people": [u.id for u in new]})
+        notices.meeting_invited(actor, meeting, new)
     return len(new)
 
 
@@ -275,6 +279,7 @@ def circulate_minutes(actor: User, meeting: Meeting) -> Minutes:
     _freeze(actor, minutes, "circulated")
     db.session.flush()
     audit.record("minutes.circulated", actor, meeting, {"version": minutes.version})
+    notices.minutes_circulated(actor, meeting)
     return minutes
 
 
@@ -347,6 +352,7 @@ def add_action(actor: User, body: Body, d: ActionDetails, meeting: Meeting | Non
     db.session.flush()
     audit.record("action_item.assigned", actor, item, {"title": title, "owner_user": getattr(d.owner_user, "id", None),
                                                        "owner_org": getattr(d.owner_org, "code", None)})
+    notices.action_assigned(actor, item)
     return item
 
 

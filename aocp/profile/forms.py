@@ -4,6 +4,7 @@ from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from aocp.forms import new_password_fields
+from aocp.meetings.models import TIMEZONES
 
 
 class ChangePasswordForm(FlaskForm):
@@ -26,3 +27,7 @@ class TokenForm(FlaskForm):
     name = StringField("Name (what the token is for)", validators=[DataRequired(), Length(max=100)])
     scope = SelectField("Scope", choices=[("read", "Read only"), ("write", "Read and write")])
     days = IntegerField("Expires after (days)", default=90, validators=[DataRequired(), NumberRange(1, 366)])
+
+
+class TimezoneForm(FlaskForm):
+    timezone = SelectField("Your time zone", choices=[(z, z.replace("_", " ")) for z in TIMEZONES])

@@ -12,7 +12,7 @@ from aocp.accounts.passwords import verify_password
 from aocp.extensions import db
 from aocp.forms import ActionForm
 from aocp.policy import guard
-from aocp.profile.forms import ChangePasswordForm, ConfirmMfaForm, PasswordConfirmForm, TokenForm
+from aocp.profile.forms import ChangePasswordForm, ConfirmMfaForm, PasswordConfirmForm, TimezoneForm, TokenForm
 from aocp.sessions import UserSession, end_sessions
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
@@ -27,6 +27,7 @@ def _page(**forms):
         "password_form": ChangePasswordForm(), "token_form": TokenForm(), "action_form": ActionForm(),
         "confirm_form": PasswordConfirmForm(), "sessions": sessions, "tokens": tokens,
         "current_row": session.row_id, "recovery_left": mfa.remaining_recovery_codes(current_user),
+        "timezone_form": TimezoneForm(data={"timezone": current_user.timezone}),
     }
     context.update(forms)
     return render_template("profile/index.html", **context)
@@ -53,6 +54,20 @@ def change_password():
             flash("Password changed. Your other sessions have been signed out.", "success")
             return redirect(url_for(".index"))
     return _page(password_form=form), 400
+
+
+@bp.route("/timezone", methods=["POST"])
+@guard("profile.manage")
+def set_timezone():
+    form = TimezoneForm()
+    if form.validate_on_submit():
+        before, current_user.timezone = current_user.timezone, form.timezone.data
+        audit.record("profile.timezone_changed", actor=current_user, target=current_user,
+                     details={"timezone": [before, current_user.timezone]})
+        db.session.commit()
+        flash(f"Times are now shown in {current_user.timezone}.", "success")
+        return redirect(url_for(".index"))
+    return _page(timezone_form=form), 400
 
 
 @bp.route("/mfa", methods=["GET", "POST"])
