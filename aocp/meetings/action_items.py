@@ -1,0 +1,131 @@
+"""Action items: assigned from a meeting page, listed across meetings per body and Member State, and updated by
+the body's managers, the person who owns an item or a focal person of the Member State that owns it."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from aocp.accounts.models import User
+from aocp.extensions import db
+from aocp.forms import safe_next
+from aocp.meetings import bp, services
+from aocp.meetings.access import visible_bodies_clause
+from aocp.meetings.forms import ActionItemForm, ActionStatusForm
+from aocp.meetings.models import ACTION_STATUSES, ActionItem
+from aocp.meetings.services import MeetingError
+from aocp.meetings.views import (OPEN, action_choices, back_to, field_error, load_meeting, meeting_page, page_arg,
+                                 utc_today)
+from aocp.orgs.models import Body, Organisation
+from aocp.policy import can, guard, record_denial, require
+
+
+@bp.post("/meetings/<int:meeting_id>/actions")
+@guard("meetings.manage")
+def add_action(meeting_id: int):
+    meeting = load_meeting(meeting_id, "meetings.manage")
+    form = ActionItemForm()
+    action_choices(form, meeting)
+    if form.validate_on_submit():
+        owner_org = db.session.execute(select(Organisation).where(Organisation.code == form.owner_org.data)
+                                       ).scalar_one_or_none() if form.owner_org.data else None
+        details = services.ActionDetails(
+            title=form.title.data, owner_user=db.session.get(User, form.owner_user.data) if form.owner_user.data
+            else None, owner_org=owner_org, due_on=form.due_on.data, action_line=form.action_line.data or "")
+        try:
+            services.add_action(current_user, meeting.body, details, meeting)
+            db.session.commit()
+        except MeetingError as err:
+            db.session.rollback()
+            field_error(form, err, {"owner": "owner_user"})
+        else:
+            flash("Action item added.", "success")
+            return back_to(meeting, "actions")
+    return meeting_page(meeting, 400, action_form=form)
+
+
+def _action_filters(args) -> dict:
+    """Filters of the action list; a value that names nothing is ignored with a message."""
+    f = {"body": args.get("body", "").upper()[:16], "org": args.get("org", "").upper()[:16],
+         "status": args.get("status", ""), "overdue": args.get("overdue") == "1"}
+    if f["status"] not in ("", "all", *ACTION_STATUSES):
+        flash("Unknown status; the filter was ignored.", "error")
+        f["status"] = ""
+    return f
+
+
+@bp.get("/actions/")
+@guard("workspaces.view")
+def actions(status: int = 200):
+    f = _action_filters(request.args)
+    today = utc_today()
+    visible = visible_bodies_clause(current_user, ActionItem.body_id)
+    overdue = (ActionItem.status.in_(OPEN)) & (ActionItem.due_on < today)
+    bodies = db.session.execute(select(Body).where(visible_bodies_clause(current_user, Body.id))
+                                .order_by(Body.id)).scalars().all()
+    states = db.session.execute(select(Organisation).where(Organisation.kind == "member_state")
+                                .order_by(Organisation.name)).scalars().all()
+    stmt = select(ActionItem).where(visible)
+    if f["body"]:
+        body = next((b for b in bodies if b.code == f["body"]), None)
+        if body is None:
+            flash("There is no workspace of that name you may see; the filter was ignored.", "error")
+            f["body"] = ""
+        else:
+            stmt = stmt.where(ActionItem.body_id == body.id)
+    if f["org"]:
+        state = next((s for s in states if s.code == f["org"]), None)
+        if state is None:
+            flash("Choose a Member State from the list; the filter was ignored.", "error")
+            f["org"] = ""
+        else:
+            stmt = stmt.where(or_(ActionItem.owner_org_id == state.id,
+                                  ActionItem.owner_user_id.in_(select(User.id).where(User.org_id == state.id))))
+    if f["status"] in ACTION_STATUSES:
+        stmt = stmt.where(ActionItem.status == f["status"])
+    elif f["status"] == "":
+        stmt = stmt.where(ActionItem.status.in_(OPEN))
+    if f["overdue"]:
+        stmt = stmt.where(overdue)
+    page = db.paginate(
+        stmt.options(joinedload(ActionItem.body), joinedload(ActionItem.meeting), joinedload(ActionItem.owner_user),
+                     joinedload(ActionItem.owner_org))
+        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id),
+        page=page_arg(), per_page=25, error_out=False)
+    overdue_count = func.sum(case((overdue, 1), else_=0))
+    per_body = db.session.execute(
+        select(Body.code, Body.short_name, func.count(), overdue_count).join(Body, Body.id == ActionItem.body_id)
+        .where(visible, ActionItem.status.in_(OPEN)).group_by(Body.id, Body.code, Body.short_name)
+        .order_by(Body.id)).all()
+    owner_org = func.coalesce(ActionItem.owner_org_id, User.org_id)
+    per_state = db.session.execute(
+        select(Organisation.code, Organisation.name, func.count(), overdue_count).select_from(ActionItem)
+        .outerjoin(User, User.id == ActionItem.owner_user_id).join(Organisation, Organisation.id == owner_org)
+        .where(visible, ActionItem.status.in_(OPEN), Organisation.kind == "member_state")
+        .group_by(Organisation.code, Organisation.name).order_by(Organisation.name)).all()
+    args = {k: v for k, v in {"body": f["body"], "org": f["org"], "status": f["status"],
+                              "overdue": "1" if f["overdue"] else ""}.items() if v}
+    return render_template("meetings/actions.html", page=page, filters=f, args=args, bodies=bodies,
+                           states=states, per_body=per_body, per_state=per_state, today=today,
+                           statuses=ACTION_STATUSES), status
+
+
+@bp.post("/actions/<int:action_id>/status")
+@guard("actions.update")
+def action_status(action_id: int):
+    item = db.session.get(ActionItem, action_id)
+    if item is None:
+        abort(404)
+    if not can(current_user, "workspaces.view", item):
+        record_denial(current_user, "workspaces.view")
+        abort(404)
+    require(current_user, "actions.update", item)
+    form = ActionStatusForm()
+    if not form.validate_on_submit():
+        flash(f"“{item.title}”: choose a status from the list.", "error")
+        return actions(400)
+    services.set_action_status(current_user, item, form.status.data)
+    db.session.commit()
+    flash(f"“{item.title}” is now {ACTION_STATUSES[item.status].lower()}.", "success")
+    return redirect(safe_next(request.form.get("next"), url_for(".actions")))

@@ -1,0 +1,420 @@
+"""Workspace and meeting pages: the list of workspaces, a body's workspace, scheduling a meeting, the meeting
+page (agenda, papers, readiness, participants, decisions, action items) and replies, invitations and attendance.
+Changes to the agenda live in agenda.py, action items in action_items.py; both use the loaders here.
+
+A body or meeting the viewer may not see answers 404 (its existence is not revealed); one they may see but not
+change answers 403. Papers keep their own access level: a paper the viewer may not open is not even titled.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from aocp.accounts.models import User
+from aocp.documents.access import visible_clause
+from aocp.documents.models import Document
+from aocp.extensions import db
+from aocp.meetings import bp, services
+from aocp.meetings.access import visible_bodies_clause
+from aocp.meetings.forms import ActionItemForm, AgendaItemForm, InviteForm, MeetingForm, PaperForm, RsvpForm
+from aocp.meetings.models import (ACTION_STATUSES, RSVP, ActionItem, AgendaItem, AgendaPaper, Decision, Meeting,
+                                  Participant)
+from aocp.meetings.services import MeetingError
+from aocp.orgs.models import Body, Membership, Organisation
+from aocp.policy import can, guard, record_denial, require
+from aocp.timeutil import utcnow
+
+OPEN = ("open", "in_progress")
+ROLE_ORDER = case({"chair": 0, "vice_chair": 1, "member": 2, "observer": 3}, value=Membership.role, else_=4)
+# Pages built by the minutes, calendar and export modules; linked only once they exist.
+LINKED_ENDPOINTS = ("meetings.minutes", "meetings.meeting_ics", "meetings.export")
+
+
+def utc_today() -> date:
+    return utcnow().date()
+
+
+def page_arg() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def _int_arg(name: str) -> int:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+
+
+def load_body(code: str, rule: str = "workspaces.view") -> Body:
+    """The body, if the viewer may see its workspace (else 404) and may do `rule` in it (else 403)."""
+    body = db.session.execute(select(Body).where(Body.code == code.upper())).scalar_one_or_none()
+    if body is None:
+        abort(404)
+    if not can(current_user, "workspaces.view", body):
+        record_denial(current_user, "workspaces.view")
+        abort(404)
+    if rule != "workspaces.view":
+        require(current_user, rule, body)
+    return body
+
+
+def load_meeting(meeting_id: int, rule: str = "workspaces.view") -> Meeting:
+    """The meeting, if the viewer may see its body's workspace (else 404) and may do `rule` (else 403)."""
+    meeting = db.session.get(Meeting, meeting_id, options=[joinedload(Meeting.body)])
+    if meeting is None:
+        abort(404)
+    if not can(current_user, "workspaces.view", meeting):
+        record_denial(current_user, "workspaces.view")
+        abort(404)
+    if rule != "workspaces.view":
+        require(current_user, rule, meeting)
+    return meeting
+
+
+def item_of(meeting: Meeting, item_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting.id:
+        abort(404)
+    return item
+
+
+def field_error(form, err: MeetingError, aliases: dict | None = None) -> None:
+    name = (aliases or {}).get(err.field, err.field)
+    field = getattr(form, name, None) if name else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(err)]
+    else:
+        flash(str(err), "error")
+
+
+def _members(body: Body, *, people_only: bool = False) -> list:
+    """(id, name, organisation code, body role) of the body's active members, chairs first."""
+    stmt = (select(User.id, User.name, Organisation.code, Membership.role)
+            .join(Membership, Membership.user_id == User.id).join(Organisation, Organisation.id == User.org_id)
+            .where(Membership.body_id == body.id, User.status == "active").order_by(ROLE_ORDER, User.name))
+    if people_only:
+        stmt = stmt.where(User.role != "observer")
+    return db.session.execute(stmt).all()
+
+
+# Workspaces
+
+@bp.get("/workspaces/")
+@guard("workspaces.view")
+def workspaces():
+    bodies = db.session.execute(select(Body).where(visible_bodies_clause(current_user, Body.id))
+                                .order_by(Body.id)).scalars().all()
+    ids = [b.id for b in bodies]
+    ranked = (select(Meeting.id, func.row_number().over(partition_by=Meeting.body_id,
+                                                        order_by=(Meeting.starts_on, Meeting.id)).label("n"))
+              .where(Meeting.body_id.in_(ids), Meeting.ends_on >= utc_today(), Meeting.status != "cancelled")
+              .subquery())
+    upcoming = db.session.execute(select(Meeting).options(joinedload(Meeting.host))
+                                  .join(ranked, ranked.c.id == Meeting.id)
+                                  .where(ranked.c.n == 1)).scalars()
+    open_counts = dict(db.session.execute(
+        select(ActionItem.body_id, func.count()).where(ActionItem.body_id.in_(ids), ActionItem.status.in_(OPEN))
+        .group_by(ActionItem.body_id)).all())
+    return render_template("meetings/workspaces.html", bodies=bodies, next_meeting={m.body_id: m for m in upcoming},
+                           open_counts=open_counts)
+
+
+@bp.get("/workspaces/<code>")
+@guard("workspaces.view")
+def workspace(code: str):
+    body = load_body(code)
+    today = utc_today()
+    members = db.session.execute(
+        select(Membership).join(User, User.id == Membership.user_id).options(joinedload(Membership.user))
+        .where(Membership.body_id == body.id, User.status == "active").order_by(ROLE_ORDER, User.name)
+    ).scalars().all()
+    meetings = select(Meeting).options(joinedload(Meeting.host)).where(Meeting.body_id == body.id)
+    upcoming = db.session.execute(meetings.where(Meeting.ends_on >= today)
+                                  .order_by(Meeting.starts_on, Meeting.id).limit(20)).scalars().all()
+    past = db.paginate(meetings.where(Meeting.ends_on < today).order_by(Meeting.starts_on.desc(), Meeting.id.desc()),
+                       page=page_arg(), per_page=10, error_out=False)
+    open_actions = select(ActionItem).where(ActionItem.body_id == body.id, ActionItem.status.in_(OPEN))
+    actions = db.session.execute(
+        open_actions.options(joinedload(ActionItem.owner_user), joinedload(ActionItem.owner_org),
+                             joinedload(ActionItem.meeting))
+        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id).limit(15)).scalars().all()
+    open_total = db.session.execute(select(func.count()).select_from(open_actions.subquery())).scalar()
+    documents = db.session.execute(
+        select(Document).options(joinedload(Document.org))
+        .where(visible_clause(current_user), Document.body_id == body.id, Document.deleted_at.is_(None))
+        .order_by(Document.updated_at.desc(), Document.id.desc()).limit(10)).scalars().all()
+    return render_template("meetings/workspace.html", body=body, members=members, upcoming=upcoming, past=past,
+                           actions=actions, open_total=open_total, documents=documents, today=today,
+                           statuses=ACTION_STATUSES)
+
+
+# Scheduling
+
+def _fill_meeting_choices(form: MeetingForm, body: Body, meeting: Meeting | None = None) -> None:
+    hosts = db.session.execute(select(Organisation.code, Organisation.name)
+                               .where(Organisation.kind.in_(("member_state", "secretariat")))
+                               .order_by(Organisation.name)).all()
+    form.host.choices = [("", "—")] + [(o.code, o.name) for o in hosts]
+    chairs = [(m.id, f"{m.name} ({m.code})") for m in _members(body, people_only=True)]
+    if meeting is not None and meeting.chair is not None and meeting.chair_id not in {c[0] for c in chairs}:
+        chairs.append((meeting.chair.id, meeting.chair.name))
+    form.chair.choices = [(0, "—")] + chairs
+    jwg = db.session.execute(select(Meeting).join(Body, Body.id == Meeting.body_id).options(joinedload(Meeting.body))
+                             .where(Body.code == "JWG", Meeting.body_id != body.id)
+                             .order_by(Meeting.starts_on.desc()).limit(50)).scalars().all()
+    if meeting is not None and meeting.group_with is not None and meeting.group_with not in jwg:
+        jwg.append(meeting.group_with)
+    form.group_with.choices = [(0, "—")] + [(m.id, f"{m.title}, {m.starts_on:%d %b %Y}") for m in jwg]
+
+
+def _details(form: MeetingForm) -> services.MeetingDetails:
+    host = db.session.execute(select(Organisation).where(Organisation.code == form.host.data)
+                              ).scalar_one_or_none() if form.host.data else None
+    return services.MeetingDetails(
+        starts_on=form.starts_on.data, ends_on=form.ends_on.data, start_time=(form.start_time.data or "").strip(),
+        timezone=form.timezone.data, host=host, venue=form.venue.data or "", online_url=form.online_url.data or "",
+        chair=db.session.get(User, form.chair.data) if form.chair.data else None, status=form.status.data,
+        group_with=db.session.get(Meeting, form.group_with.data) if form.group_with.data else None,
+        paper_deadline=form.paper_deadline.data, number=form.number.data if "number" in form else None)
+
+
+@bp.route("/workspaces/<code>/meetings/new", methods=["GET", "POST"])
+@guard("meetings.manage")
+def new_meeting(code: str):
+    body = load_body(code, "meetings.manage")
+    form = MeetingForm()
+    _fill_meeting_choices(form, body)
+    if request.method == "GET":
+        form.number.data = services.next_number(body)
+        form.chair.data = next((m.id for m in _members(body, people_only=True) if m.role == "chair"), 0)
+    if form.validate_on_submit():
+        try:
+            meeting = services.create_meeting(current_user, body, _details(form))
+            db.session.commit()
+        except MeetingError as err:
+            db.session.rollback()
+            field_error(form, err)
+        else:
+            flash(f"{meeting.title} scheduled; the members of {body.short_name} are invited.", "success")
+            return redirect(url_for(".meeting", meeting_id=meeting.id))
+    return render_template("meetings/meeting_form.html", form=form, body=body, meeting=None), \
+        400 if form.errors else 200
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@guard("meetings.manage")
+def edit_meeting(meeting_id: int):
+    meeting = load_meeting(meeting_id, "meetings.manage")
+    form = MeetingForm(obj=meeting if request.method == "GET" else None)
+    del form.number  # a meeting keeps its number
+    _fill_meeting_choices(form, meeting.body, meeting)
+    if request.method == "GET":
+        form.host.data = meeting.host.code if meeting.host else ""
+        form.chair.data = meeting.chair_id or 0
+        form.group_with.data = meeting.group_with_id or 0
+    if form.validate_on_submit():
+        try:
+            services.update_meeting(current_user, meeting, _details(form))
+            db.session.commit()
+        except MeetingError as err:
+            db.session.rollback()
+            field_error(form, err)
+        else:
+            flash("Meeting details saved.", "success")
+            return redirect(url_for(".meeting", meeting_id=meeting.id))
+    return render_template("meetings/meeting_form.html", form=form, body=meeting.body, meeting=meeting), \
+        400 if form.errors else 200
+
+
+# The meeting page
+
+def local_start(meeting: Meeting) -> dict:
+    """The start as the venue's clock shows it, with its UTC offset and the same moment in UTC."""
+    try:
+        hours, minutes = (int(p) for p in meeting.start_time.split(":"))
+        start = datetime.combine(meeting.starts_on, time(hours, minutes), tzinfo=ZoneInfo(meeting.timezone))
+    except (ValueError, KeyError):
+        return {"local": meeting.start_time, "offset": "", "utc": ""}
+    offset = start.strftime("%z")
+    return {"local": start.strftime("%H:%M"), "offset": f"UTC{offset[:3]}:{offset[3:]}",
+            "utc": start.astimezone(ZoneInfo("UTC")).strftime("%d %b %Y %H:%M UTC")}
+
+
+def paper_choices(form: PaperForm, meeting: Meeting) -> None:
+    """The agenda items, and the documents the viewer may open and might attach: the body's, this meeting's,
+    and their own."""
+    form.item.choices = [(0, "—")] + [(i.id, f"{i.position}. {i.title}") for i in meeting.items]
+    docs = db.session.execute(
+        select(Document.id, Document.title).where(
+            visible_clause(current_user), Document.deleted_at.is_(None),
+            or_(Document.body_id == meeting.body_id, Document.meeting_id == meeting.id,
+                Document.uploader_id == current_user.id))
+        .order_by(Document.updated_at.desc(), Document.id.desc()).limit(100)).all()
+    form.document.choices = [(0, "—")] + [(d.id, d.title) for d in docs]
+
+
+def _invite_choices(form: InviteForm, meeting: Meeting) -> None:
+    invited = set(db.session.execute(select(Participant.user_id).where(Participant.meeting_id == meeting.id))
+                  .scalars())
+    people = [m for m in _members(meeting.body) if m.id not in invited]
+    form.person.choices = [(0, "—")] + [(m.id, f"{m.name} ({m.code})") for m in people]
+    form.org.choices = [("", "—")] + [(code, code) for code in sorted({m.code for m in people})]
+
+
+def action_choices(form: ActionItemForm, meeting: Meeting) -> None:
+    form.owner_user.choices = [(0, "—")] + [(m.id, f"{m.name} ({m.code})") for m in _members(meeting.body)]
+    states = db.session.execute(select(Organisation.code, Organisation.name)
+                                .where(Organisation.kind == "member_state").order_by(Organisation.name)).all()
+    form.owner_org.choices = [("", "—")] + [(s.code, s.name) for s in states]
+
+
+def _readiness(meeting: Meeting) -> list[dict]:
+    """Per Member State in the body: whether a country report for this meeting was shared (filed for the meeting
+    or attached to its agenda), when, and the reports the viewer may open (others are counted, never titled)."""
+    states = db.session.execute(
+        select(Organisation).join(User, User.org_id == Organisation.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.body_id == meeting.body_id, Organisation.kind == "member_state")
+        .distinct().order_by(Organisation.name)).scalars().all()
+    attached = (select(AgendaPaper.document_id).join(AgendaItem, AgendaItem.id == AgendaPaper.agenda_item_id)
+                .where(AgendaItem.meeting_id == meeting.id))
+    reports = (or_(Document.meeting_id == meeting.id, Document.id.in_(attached)),
+               Document.doc_type == "country_report", Document.deleted_at.is_(None))
+    first = dict(db.session.execute(select(Document.org_id, func.min(Document.created_at)).where(*reports)
+                                    .group_by(Document.org_id)).all())
+    visible = db.session.execute(select(Document).where(*reports, visible_clause(current_user))
+                                 .order_by(Document.title)).scalars().all()
+    rows = []
+    for state in states:
+        at = first.get(state.id)
+        rows.append({"org": state, "submitted_at": at, "docs": [d for d in visible if d.org_id == state.id],
+                     "late": bool(at and meeting.paper_deadline and at.date() > meeting.paper_deadline)})
+    return rows
+
+
+def meeting_page(meeting: Meeting, status: int = 200, **forms):
+    meeting = db.session.execute(
+        select(Meeting).where(Meeting.id == meeting.id)
+        .options(joinedload(Meeting.body), joinedload(Meeting.host), joinedload(Meeting.chair),
+                 joinedload(Meeting.group_with).joinedload(Meeting.body), selectinload(Meeting.items))
+    ).unique().scalar_one()
+    items = list(meeting.items)
+    papers: dict[int, list[Document]] = {i.id: [] for i in items}
+    if items:
+        for item_id, doc in db.session.execute(
+                select(AgendaPaper.agenda_item_id, Document).join(Document, Document.id == AgendaPaper.document_id)
+                .where(AgendaPaper.agenda_item_id.in_(papers), visible_clause(current_user))
+                .options(joinedload(Document.org)).order_by(Document.title)):
+            papers[item_id].append(doc)
+    participants = db.session.execute(
+        select(Participant).join(User, User.id == Participant.user_id)
+        .join(Organisation, Organisation.id == User.org_id).options(joinedload(Participant.user))
+        .where(Participant.meeting_id == meeting.id)
+        .order_by(Organisation.kind != "member_state", Organisation.name, User.name)).scalars().all()
+    delegations = [(org, list(group)) for org, group in groupby(participants, key=lambda p: p.user.org)]
+    group_root = meeting.group_with_id or meeting.id
+    grouped = db.session.execute(
+        select(Meeting).options(joinedload(Meeting.body))
+        .where(or_(Meeting.group_with_id == group_root, Meeting.id == group_root), Meeting.id != meeting.id,
+               visible_bodies_clause(current_user, Meeting.body_id))
+        .order_by(Meeting.starts_on, Meeting.body_id)).scalars().all()
+    decisions = db.session.execute(select(Decision).options(joinedload(Decision.agenda_item))
+                                   .where(Decision.meeting_id == meeting.id).order_by(Decision.id)).scalars().all()
+    actions = db.session.execute(
+        select(ActionItem).options(joinedload(ActionItem.owner_user), joinedload(ActionItem.owner_org))
+        .where(ActionItem.meeting_id == meeting.id).order_by(ActionItem.id)).scalars().all()
+    manage = can(current_user, "meetings.manage", meeting)
+    contribute = can(current_user, "meetings.contribute", meeting)
+    mine = next((p for p in participants if p.user_id == current_user.id), None)
+    context = {
+        "item_form": forms.get("item_form") or AgendaItemForm(formdata=None),
+        "rsvp_form": forms.get("rsvp_form") or RsvpForm(formdata=None, rsvp=mine.rsvp if mine else None),
+        "paper_form": forms.get("paper_form") or PaperForm(formdata=None, item=_int_arg("attach")),
+        "invite_form": forms.get("invite_form") or InviteForm(formdata=None),
+        "action_form": forms.get("action_form") or ActionItemForm(formdata=None),
+        "agenda_error": forms.get("agenda_error"),
+    }
+    if contribute:
+        paper_choices(context["paper_form"], meeting)
+    if manage:
+        _invite_choices(context["invite_form"], meeting)
+        action_choices(context["action_form"], meeting)
+    return render_template(
+        "meetings/meeting.html", meeting=meeting, items=items, papers=papers, delegations=delegations,
+        participants=participants, mine=mine, grouped=grouped, decisions=decisions, actions=actions,
+        readiness=_readiness(meeting), start=local_start(meeting), manage=manage, contribute=contribute,
+        today=utc_today(), statuses=ACTION_STATUSES, rsvp_labels=RSVP,
+        links={e: e in current_app.view_functions for e in LINKED_ENDPOINTS}, **context), status
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@guard("workspaces.view")
+def meeting(meeting_id: int):
+    return meeting_page(load_meeting(meeting_id))
+
+
+def back_to(meeting: Meeting, anchor: str):
+    return redirect(url_for(".meeting", meeting_id=meeting.id, _anchor=anchor))
+
+
+# Participants
+
+@bp.post("/meetings/<int:meeting_id>/rsvp")
+@guard("workspaces.view")
+def rsvp(meeting_id: int):
+    """Anyone invited answers for themselves (the service refuses people who were not invited)."""
+    meeting = load_meeting(meeting_id)
+    form = RsvpForm()
+    if form.validate_on_submit():
+        services.rsvp(current_user, meeting, form.rsvp.data)
+        db.session.commit()
+        flash("Your reply is saved.", "success")
+        return back_to(meeting, "participants")
+    return meeting_page(meeting, 400, rsvp_form=form)
+
+
+@bp.post("/meetings/<int:meeting_id>/invite")
+@guard("meetings.manage")
+def invite(meeting_id: int):
+    meeting = load_meeting(meeting_id, "meetings.manage")
+    form = InviteForm()
+    _invite_choices(form, meeting)
+    if form.validate_on_submit():
+        if form.person.data:
+            people = [db.session.get(User, form.person.data)]
+        elif form.org.data:
+            ids = [m.id for m in _members(meeting.body) if m.code == form.org.data]
+            people = db.session.execute(select(User).where(User.id.in_(ids))).scalars().all()
+        else:
+            people = []
+            form.person.errors = ["Choose a person or an organisation."]
+        if people:
+            count = services.invite(current_user, meeting, people)
+            db.session.commit()
+            flash(f"{count} {'person' if count == 1 else 'people'} invited.", "success")
+            return back_to(meeting, "participants")
+    return meeting_page(meeting, 400, invite_form=form)
+
+
+@bp.post("/meetings/<int:meeting_id>/attendance")
+@guard("meetings.manage")
+def attendance(meeting_id: int):
+    meeting = load_meeting(meeting_id, "meetings.manage")
+    invited = set(db.session.execute(select(Participant.user_id).where(Participant.meeting_id == meeting.id))
+                  .scalars())
+    raw = request.form.getlist("present")
+    if meeting.starts_on > utc_today():
+        flash("Attendance is recorded once the meeting has started.", "error")
+        return meeting_page(meeting, 400)
+    if not all(v.isascii() and v.isdigit() and int(v) in invited for v in raw):
+        flash("Tick only people on the list of participants.", "error")
+        return meeting_page(meeting, 400)
+    services.record_attendance(current_user, meeting, {int(v) for v in raw})
+    db.session.commit()
+    flash("Attendance saved.", "success")
+    return back_to(meeting, "participants")
