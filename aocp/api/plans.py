@@ -1,0 +1,465 @@
+"""API endpoints for AMCAP plans: plans and their structure, action lines, milestones, quarterly progress
+reports and the computed achievement rates.
+
+The same services and policy as the pages. Everyone with `plans.view` reads plans, action lines, milestones,
+filed reports and rates; a draft report is read only by those who may edit it (404 for others). ASEC
+(`plans.manage`) creates plans and changes action lines and milestones. Reports are filed by the lead Member
+States' focal persons and delegates (`reports.edit`) and reviewed by the working group's chair or vice-chair
+(`reports.review`), ASEC doing both. Every report write sends the `version` the caller read: a stale one
+answers 409 with the current report in `error.current`, and nothing changes.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import g, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from aocp.api import bp
+from aocp.api.accounts import json_body, page_args, paginated
+from aocp.api.auth import api_guard
+from aocp.api.meeting_fields import (Fields, Refused, bad_request, body_by_code, forbidden, handling,
+                                     parse_date,
+                                     valid_id)
+from aocp.extensions import db
+from aocp.orgs.models import Body, Organisation
+from aocp.plans import rates, reports, services
+from aocp.plans.access import can_read_report
+from aocp.plans.models import (LINE_STATUSES, PLAN_STATUSES, ActionLine, Milestone, Plan, ProgrammeArea,
+                               ProgressReport, Strategy, action_line_leads)
+from aocp.plans.reports import Conflict
+from aocp.plans.services import PlanError
+from aocp.policy import can, record_denial
+from aocp.timeutil import utcnow
+from aocp.web import json_error
+
+PLAN_FIELDS = {"code", "name", "title", "description", "start_year", "end_year", "status", "carried_from"}
+LINE_FIELDS = {"text", "working_group", "leads", "participants", "indicators"}
+MILESTONE_FIELDS = {"year", "text", "target", "due_on"}
+REPORT_FIELDS = {"version", "status", "narrative", "issues", "support_needed", "milestones", "evidence"}
+REVIEW_FIELDS = {"version", "comment"}
+MAX_CODES = 50
+FILTER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+\-]{0,31}$")
+
+
+handled = handling(Conflict, lambda err: report_json(err.report, g.api_user) if err.report is not None else None,
+                   PlanError)
+
+
+# --- JSON shapes -----------------------------------------------------------------------------------
+
+def _time(value) -> str | None:
+    return value.isoformat() + "Z" if value else None
+
+
+def plan_json(p: Plan) -> dict:
+    return {"id": p.id, "code": p.code, "name": p.name, "title": p.title, "description": p.description,
+            "start_year": p.start_year, "end_year": p.end_year, "status": p.status,
+            "carried_from": p.carried_from.code if p.carried_from else None, "created_at": _time(p.created_at),
+            "url": url_for("api.get_plan", code=p.code)}
+
+
+def line_json(line: ActionLine, status: str | None = None) -> dict:
+    return {"id": line.id, "plan": line.plan.code, "code": line.code, "text": line.text,
+            "strategy": line.strategy.code, "area": line.strategy.area.code,
+            "working_group": line.body.code if line.body else None,
+            "leads": [o.code for o in line.leads], "participants": [o.code for o in line.participants],
+            "indicators": line.indicators, "carried_from": line.carried_from_id,
+            **({"status": status} if status is not None else {}),
+            "url": url_for("api.get_action_line", line_id=line.id)}
+
+
+def milestone_json(m: Milestone) -> dict:
+    return {"id": m.id, "action_line_id": m.action_line_id, "year": m.year, "text": m.text, "target": m.target,
+            "due_on": m.due_on.isoformat()}
+
+
+def report_json(r: ProgressReport, user) -> dict:
+    return {"id": r.id, "action_line_id": r.action_line_id, "action_line": r.action_line.code, "year": r.year,
+            "quarter": r.quarter, "state": r.state, "status": r.status, "narrative": r.narrative,
+            "issues": r.issues, "support_needed": r.support_needed, "reviewer_comment": r.reviewer_comment,
+            "version": r.version,
+            "milestones": [{"milestone_id": mp.milestone_id, "percent": mp.percent}
+                           for mp in sorted(r.milestone_progress, key=lambda mp: mp.milestone_id)],
+            "evidence": sorted(e.document_id for e in r.evidence),
+            "created_at": _time(r.created_at), "updated_at": _time(r.updated_at),
+            "submitted_at": _time(r.submitted_at), "reviewed_at": _time(r.reviewed_at),
+            "can_edit": can(user, "reports.edit", r) and r.state in ("draft", "returned"),
+            "can_review": can(user, "reports.review", r) and r.state == "submitted"}
+
+
+def _rate(rate) -> dict:
+    return {"completed": rate.completed, "counted": rate.counted, "percent": rate.percent}
+
+
+def _milestone_rate(rate) -> dict:
+    return {"due": rate.due, "percent_sum": rate.percent_sum, "percent": rate.percent}
+
+
+def _groups(groups) -> list[dict]:
+    return [{"key": gr.key, "label": gr.label, "rate": _rate(gr.rate), "milestones": _milestone_rate(gr.milestones)}
+            for gr in groups]
+
+
+# --- loading what the URL names --------------------------------------------------------------------
+
+def _not_found(what: str):
+    return json_error(404, f"There is no such {what}.", "not_found")
+
+
+def load_plan(code: str) -> Plan:
+    plan = services.plan_by_code(code) if services.PLAN_CODE.match((code or "").upper()) else None
+    if plan is None:
+        raise Refused(_not_found("plan"))
+    return plan
+
+
+def load_line(line_id: int) -> ActionLine:
+    line = db.session.get(ActionLine, line_id, options=[
+        joinedload(ActionLine.plan), joinedload(ActionLine.strategy).joinedload(Strategy.area),
+        joinedload(ActionLine.body), selectinload(ActionLine.leads), selectinload(ActionLine.participants),
+        selectinload(ActionLine.milestones)]) if valid_id(line_id) else None
+    if line is None:
+        raise Refused(_not_found("action line"))
+    return line
+
+
+def _as_of() -> date | None:
+    raw = request.args.get("as_of")
+    if raw is None or raw == "":
+        return None
+    day = parse_date(raw)
+    if day is None:
+        raise Refused(bad_request("as_of must be a date as YYYY-MM-DD.", {"as_of": "YYYY-MM-DD."}))
+    if day > utcnow().date():
+        raise Refused(bad_request("as_of cannot be in the future.", {"as_of": "Today or earlier."}))
+    return day
+
+
+def _period(year: int, quarter: int) -> None:
+    if not 1 <= quarter <= 4:
+        raise Refused(bad_request("quarter must be 1, 2, 3 or 4.", {"quarter": "1 to 4."}))
+    if not 2000 <= year <= 2100:
+        raise Refused(bad_request("year must be between 2000 and 2100.", {"year": "2000 to 2100."}))
+
+
+def _orgs(f: Fields, name: str, default: list[Organisation]) -> list[Organisation]:
+    if not f.has(name):
+        return default
+    value = f.data[name]
+    if not isinstance(value, list) or not all(isinstance(c, str) and c.strip().isalnum() and len(c) <= 16
+                                              for c in value) \
+            or len(value) > MAX_CODES:
+        f.fail(name, f"A list of up to {MAX_CODES} organisation codes.")
+        return default
+    codes = [c.strip().upper() for c in value]
+    found = {o.code: o for o in db.session.execute(select(Organisation).where(Organisation.code.in_(codes)))
+             .scalars()} if codes else {}
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        f.fail(name, f"Unknown organisation code: {', '.join(unknown[:5])}.")
+        return default
+    return [found[c] for c in dict.fromkeys(codes)]
+
+
+# --- plans -----------------------------------------------------------------------------------------
+
+@bp.get("/plans")
+@api_guard("plans.view")
+@handled
+def list_plans():
+    stmt = select(Plan).options(joinedload(Plan.carried_from)).order_by(Plan.start_year.desc(), Plan.code)
+    if (status := request.args.get("status")) is not None:
+        if status not in PLAN_STATUSES:
+            return bad_request("Unknown plan status.", {"status": f"One of {', '.join(PLAN_STATUSES)}."})
+        stmt = stmt.where(Plan.status == status)
+    return paginated(stmt, plan_json)
+
+
+@bp.post("/plans")
+@api_guard("plans.manage")
+@handled
+def create_plan():
+    f = Fields(json_body(), PLAN_FIELDS, required=("code", "name", "start_year", "end_year"))
+    code, name = f.text("code", max_length=32), f.text("name", max_length=200)
+    title, description = f.text("title", max_length=300), f.text("description", max_length=20_000, multiline=True)
+    start, end = f.whole("start_year", 2000, 2100), f.whole("end_year", 2000, 2100)
+    status = f.text("status", default="draft", max_length=16)
+    carried_from = None
+    if f.has("carried_from") and f.data["carried_from"] is not None:
+        value = f.data["carried_from"]
+        carried_from = (services.plan_by_code(value) if isinstance(value, str)
+                        and services.PLAN_CODE.match(value.strip().upper()) else None)
+        if carried_from is None:
+            f.fail("carried_from", "Unknown plan code.")
+    f.check()
+    plan = services.create_plan(g.api_user, code=code, name=name, start_year=start, end_year=end, title=title,
+                                description=description, status=status, carried_from=carried_from)
+    db.session.commit()
+    return plan_json(plan), 201, {"Location": url_for("api.get_plan", code=plan.code)}
+
+
+def _structure_json(plan: Plan, statuses: dict[int, str]) -> list[dict]:
+    return [{"code": a.code, "name": a.name, "key_focus": a.key_focus,
+             "working_group": a.working_group.code if a.working_group else None,
+             "strategies": [{"code": s.code, "title": s.title, "action_lines": [
+                 {"id": line.id, "code": line.code, "text": line.text,
+                  "working_group": line.body.code if line.body else None, "leads": [o.code for o in line.leads],
+                  "participants": [o.code for o in line.participants], "milestones": len(line.milestones),
+                  "status": statuses.get(line.id, "not_started"),
+                  "url": url_for("api.get_action_line", line_id=line.id)}
+                 for line in s.action_lines]} for s in a.strategies]} for a in plan.areas]
+
+
+@bp.get("/plans/<code>")
+@api_guard("plans.view")
+@handled
+def get_plan(code: str):
+    plan = services.plan_structure(load_plan(code).id)
+    statuses = {line_id: state.status for line_id, state in rates.line_states(plan).items()}
+    return plan_json(plan) | {"areas": _structure_json(plan, statuses),
+                              "can_manage": can(g.api_user, "plans.manage", plan)}
+
+
+@bp.get("/plans/<code>/rates")
+@api_guard("plans.view")
+@handled
+def plan_rates(code: str):
+    plan = load_plan(code)
+    as_of = _as_of()
+    summary = rates.summary(plan, as_of)
+    return {"plan": plan.code, "as_of": _time(summary.as_of), "overall": _rate(summary.overall),
+            "milestones": _milestone_rate(summary.milestones), "status_counts": summary.status_counts,
+            "by_area": _groups(summary.by_area), "by_strategy": _groups(summary.by_strategy),
+            "by_working_group": _groups(summary.by_working_group), "by_lead": _groups(summary.by_lead),
+            "trend": [{"year": t.year, "quarter": t.quarter, "withdrawn": t.withdrawn, **_rate(t.rate)}
+                      for t in rates.trend(plan, summary.as_of)]}
+
+
+# --- action lines ----------------------------------------------------------------------------------
+
+def _line_options() -> tuple:
+    return (joinedload(ActionLine.plan), joinedload(ActionLine.strategy).joinedload(Strategy.area),
+            joinedload(ActionLine.body), selectinload(ActionLine.leads), selectinload(ActionLine.participants))
+
+
+@bp.get("/action-lines")
+@api_guard("plans.view")
+@handled
+def list_action_lines():
+    """Filters: plan, area, strategy (codes), wg (body code), lead (Member State code), status (as of now)."""
+    args = request.args
+    latest = rates.latest_accepted(None, utcnow())
+    status = func.coalesce(latest.c.line_status, "not_started")
+    stmt = (select(ActionLine, status.label("line_status"))
+            .join(Plan, Plan.id == ActionLine.plan_id)
+            .join(Strategy, Strategy.id == ActionLine.strategy_id)
+            .join(ProgrammeArea, ProgrammeArea.id == Strategy.area_id)
+            .outerjoin(latest, latest.c.action_line_id == ActionLine.id)
+            .options(*_line_options())
+            .order_by(Plan.start_year.desc(), Plan.code, ActionLine.position, ActionLine.code))
+    errors = {}
+    for name, column in (("plan", Plan.code), ("area", ProgrammeArea.code), ("strategy", Strategy.code)):
+        if (value := args.get(name)) is not None:
+            if not FILTER_CODE.match(value.strip()):
+                errors[name] = "A code."
+            stmt = stmt.where(column == value.strip().upper())
+    if (wg := args.get("wg")) is not None:
+        body = body_by_code(wg)
+        if body is None:
+            errors["wg"] = "Unknown body code."
+        else:
+            stmt = stmt.where(ActionLine.body_id == body.id)
+    if (lead := args.get("lead")) is not None:
+        org = db.session.execute(select(Organisation).where(Organisation.code == lead.strip().upper())
+                                 ).scalar_one_or_none() if lead.strip().isalnum() and len(lead) <= 16 else None
+        if org is None:
+            errors["lead"] = "Unknown organisation code."
+        else:
+            stmt = stmt.where(ActionLine.id.in_(select(action_line_leads.c.action_line_id)
+                                                .where(action_line_leads.c.org_id == org.id)))
+    if (wanted := args.get("status")) is not None:
+        if wanted not in LINE_STATUSES:
+            errors["status"] = f"One of {', '.join(LINE_STATUSES)}."
+        stmt = stmt.where(status == wanted)
+    if errors:
+        return bad_request("Some filters are not valid.", errors)
+    return _paginated_rows(stmt)
+
+
+def _paginated_rows(stmt) -> dict:
+    """The pagination envelope over (ActionLine, status) rows."""
+    page, per_page = page_args()
+    total = db.session.scalar(select(db.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": [line_json(line, status) for line, status in rows], "page": page, "per_page": per_page,
+            "total": total, "pages": (total + per_page - 1) // per_page}
+
+
+@bp.get("/action-lines/<int:line_id>")
+@api_guard("plans.view")
+@handled
+def get_action_line(line_id: int):
+    line = load_line(line_id)
+    return line_json(line, rates.latest_status(line)) | {
+        "milestones": [milestone_json(m) for m in line.milestones],
+        "can_manage": can(g.api_user, "plans.manage", line.plan),
+        "can_report": can(g.api_user, "reports.edit", line)}
+
+
+@bp.patch("/action-lines/<int:line_id>")
+@api_guard("plans.manage")
+@handled
+def update_action_line(line_id: int):
+    line = load_line(line_id)
+    f = Fields(json_body(), LINE_FIELDS)
+    text = f.text("text", default=line.text, max_length=5000, multiline=True)
+    indicators = f.text("indicators", default=line.indicators, max_length=5000, multiline=True)
+    body: Body | None = line.body
+    if f.has("working_group"):
+        value = f.data["working_group"]
+        body = None if value is None else body_by_code(value)
+        if value is not None and body is None:
+            f.fail("working_group", "Unknown body code.")
+    leads = _orgs(f, "leads", list(line.leads))
+    participants = _orgs(f, "participants", list(line.participants))
+    f.check()
+    services.update_action_line(g.api_user, line, text=text, body=body, leads=leads, participants=participants,
+                                indicators=indicators)
+    db.session.commit()
+    return line_json(load_line(line_id), rates.latest_status(line))
+
+
+@bp.get("/action-lines/<int:line_id>/milestones")
+@api_guard("plans.view")
+@handled
+def list_milestones(line_id: int):
+    return {"items": [milestone_json(m) for m in load_line(line_id).milestones]}
+
+
+@bp.post("/action-lines/<int:line_id>/milestones")
+@api_guard("plans.manage")
+@handled
+def create_milestone(line_id: int):
+    line = load_line(line_id)
+    f = Fields(json_body(), MILESTONE_FIELDS, required=("year", "text"))
+    year = f.whole("year", 2000, 2100)
+    text = f.text("text", max_length=2000, multiline=True, required=True)
+    target = f.text("target", max_length=2000, multiline=True)
+    due_on = f.day("due_on")
+    f.check()
+    milestone = services.add_milestone(g.api_user, line, year=year, text=text, target=target, due_on=due_on)
+    db.session.commit()
+    return milestone_json(milestone), 201
+
+
+# --- progress reports ------------------------------------------------------------------------------
+
+_REPORT_PATH = "/action-lines/<int:line_id>/reports/<int:year>/<int:quarter>"
+
+
+def _report(line: ActionLine, year: int, quarter: int) -> ProgressReport:
+    """The report, if it exists and the caller may read it (drafts: only those who may edit them)."""
+    report = reports.get_report(line, year, quarter)
+    if report is None or not can_read_report(g.api_user, report):
+        if report is not None:
+            record_denial(g.api_user, "reports.edit")
+        raise Refused(_not_found("progress report"))
+    return report
+
+
+@bp.get(_REPORT_PATH)
+@api_guard("plans.view")
+@handled
+def get_report(line_id: int, year: int, quarter: int):
+    _period(year, quarter)
+    line = load_line(line_id)
+    return report_json(_report(line, year, quarter), g.api_user)
+
+
+def _milestone_values(f: Fields) -> dict[int, int] | None:
+    if not f.has("milestones"):
+        return None
+    value = f.data["milestones"]
+    if not isinstance(value, list) or len(value) > 500 or not all(
+            isinstance(x, dict) and set(x) == {"milestone_id", "percent"} and valid_id(x["milestone_id"])
+            and type(x["percent"]) is int and 0 <= x["percent"] <= 100 for x in value):
+        f.fail("milestones", "A list of {milestone_id, percent} objects, percent a whole number from 0 to 100.")
+        return None
+    return {x["milestone_id"]: x["percent"] for x in value}
+
+
+@bp.put(_REPORT_PATH)
+@api_guard("reports.edit")
+@handled
+def save_report(line_id: int, year: int, quarter: int):
+    """Create the quarter's report (version null or left out) or change a draft or returned one (version)."""
+    _period(year, quarter)
+    line = load_line(line_id)
+    if not can(g.api_user, "reports.edit", line):
+        raise Refused(forbidden("reports.edit", "Only the lead Member States' focal persons and delegates, "
+                                                "or ASEC, file this action line's reports."))
+    f = Fields(json_body(), REPORT_FIELDS, required=("status",))
+    version = f.whole("version", 1, 2**31 - 1, nullable=True)
+    status = f.text("status", max_length=16)
+    if f.has("status") and status not in LINE_STATUSES:
+        f.fail("status", f"One of {', '.join(LINE_STATUSES)}.")
+    narrative = f.text("narrative", max_length=reports.TEXT_LIMIT, multiline=True)
+    issues = f.text("issues", max_length=reports.TEXT_LIMIT, multiline=True)
+    support = f.text("support_needed", max_length=reports.TEXT_LIMIT, multiline=True)
+    milestones = _milestone_values(f)
+    evidence = f.ids("evidence") if f.has("evidence") else None
+    f.check()
+    existing = reports.get_report(line, year, quarter)
+    if existing is not None and version is None:
+        raise Conflict(existing)
+    report = reports.save_draft(g.api_user, line, year, quarter, status=status, narrative=narrative, issues=issues,
+                                support_needed=support, milestones=milestones, evidence=evidence,
+                                seen_version=version)
+    db.session.commit()
+    return report_json(report, g.api_user), 201 if existing is None else 200
+
+
+def _transition(line_id: int, year: int, quarter: int, rule: str, comment_field: bool):
+    _period(year, quarter)
+    line = load_line(line_id)
+    report = _report(line, year, quarter)
+    f = Fields(json_body(), REVIEW_FIELDS if comment_field else {"version"}, required=("version",))
+    version = f.whole("version", 1, 2**31 - 1)
+    comment = f.text("comment", max_length=5000, multiline=True)
+    f.check()
+    if not can(g.api_user, rule, report):
+        raise Refused(forbidden(rule))
+    return report, version, comment
+
+
+@bp.post(_REPORT_PATH + "/submit")
+@api_guard("reports.edit")
+@handled
+def submit_report(line_id: int, year: int, quarter: int):
+    report, version, _ = _transition(line_id, year, quarter, "reports.edit", False)
+    reports.submit_report(g.api_user, report, version)
+    db.session.commit()
+    return report_json(report, g.api_user)
+
+
+@bp.post(_REPORT_PATH + "/return")
+@api_guard("reports.review")
+@handled
+def return_report(line_id: int, year: int, quarter: int):
+    report, version, comment = _transition(line_id, year, quarter, "reports.review", True)
+    reports.return_report(g.api_user, report, comment, version)
+    db.session.commit()
+    return report_json(report, g.api_user)
+
+
+@bp.post(_REPORT_PATH + "/accept")
+@api_guard("reports.review")
+@handled
+def accept_report(line_id: int, year: int, quarter: int):
+    report, version, comment = _transition(line_id, year, quarter, "reports.review", True)
+    reports.accept_report(g.api_user, report, version, comment)
+    db.session.commit()
+    return report_json(report, g.api_user)
