@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask import Flask, current_app
@@ -31,7 +32,7 @@ DEMO_PEOPLE = [
     ("delegate.mys@example.gov.my", "Hafiz Delegate", "MYS", "delegate", [("WGTIM", "member")]),
     ("focal.phl@example.gov.ph", "Jose Focal", "PHL", "focal_person",
      [("ASOMM", "member"), ("JWG", "member"), ("WGMID", "chair")]),
-    ("delegate.tha@example.go.th", "Somchai Delegate", "THA", "delegate", [("WGSMD", "member")]),
+    ("delegate.tha@example.go.th", "Somchai Delegate", "THA", "delegate", [("WGSMD", "member"), ("WGTIM", "member")]),
     ("delegate.vnm@example.gov.vn", "Lan Delegate", "VNM", "delegate", [("WGCBM", "vice_chair")]),
     ("observer.jpn@example.go.jp", "Kenji Observer", "JPN", "observer", [("ASOMM3", "observer")]),
     ("observer.igf@example.org", "Claire Observer", "IGF", "observer", [("WGSMD", "observer")]),
@@ -54,15 +55,28 @@ def _user(email: str) -> User:
 
 @click.command("seed")
 def seed_command():
-    """Load the reference organisations and bodies (safe to run again)."""
+    """Load the reference organisations, bodies and AMCAP plans (safe to run again)."""
     added = seed_reference_data()
     db.session.commit()
-    click.echo(f"Reference data ready: {added['organisations']} organisations and {added['bodies']} bodies added.")
+    click.echo(f"Reference data ready: {added['organisations']} organisations and {added['bodies']} bodies added; "
+               f"{added['plans']} plans and {added['action_lines']} action lines added.")
 
 
 @click.command("demo")
-def demo_command():
+@click.option("--scale", type=float, default=None,
+              help="Also add generated volumes for benchmarks: 1 = 1,000 people, 10,000 documents, 500 meetings, "
+                   "100 action lines with 10 years of reports (fractions allowed, e.g. 0.1).")
+def demo_command(scale: float | None):
     """Add demo people and memberships for trying AOCP (skips those that exist)."""
+    if scale is not None:
+        from aocp import scale as scale_data
+
+        if scale <= 0:
+            raise click.BadParameter("must be greater than 0", param_hint="--scale")
+        if scale_data.present():
+            click.echo(f"Scale data is already in this database (people @{scale_data.DOMAIN}); nothing added. "
+                       "Start from an empty database to generate it again.", err=True)
+            sys.exit(1)
     seed_reference_data()
     created = 0
     for email, name, org_code, role, bodies in DEMO_PEOPLE:
@@ -75,13 +89,27 @@ def demo_command():
             if user.body_role(body.id) is None:
                 services.set_membership(None, user, body, body_role)
     db.session.commit()
-    from aocp.demo import demo_documents
+    from aocp.demo import demo_documents, demo_meetings
 
     docs = demo_documents()
+    meetings = demo_meetings()
+    from aocp.demo import demo_plans
+
+    progress = demo_plans()
     click.echo(f"Demo data ready ({created} people and {docs} documents added). Sign in with any of these, password {DEMO_PASSWORD!r}:")
     for email, _name, org_code, role, _ in DEMO_PEOPLE:
         click.echo(f"  {email:32} {role:13} {org_code}")
     click.echo("The administrator is asked to set up an authenticator app at first sign-in.")
+    click.echo(f"{meetings} demo meetings added (see Workspaces).")
+    click.echo(f"{progress} demo progress reports added (see AMCAP).")
+    if scale is not None:
+        started = time.perf_counter()
+        counts = scale_data.generate(scale)
+        click.echo(f"Scale {scale:g}: {counts.people:,} people, {counts.documents:,} documents "
+                   f"({counts.versions:,} versions), {counts.meetings:,} meetings ({counts.action_items:,} action "
+                   f"items), {counts.action_lines:,} action lines in {scale_data.PLAN_CODE} ({counts.reports:,} "
+                   f"reports) in {time.perf_counter() - started:.1f} s. Generated people sign in with password "
+                   f"{scale_data.SCALE_PASSWORD!r}, e.g. {scale_data.person_email(0, 'BRN')}.")
 
 
 @users_cli.command("create")

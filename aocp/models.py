@@ -5,5 +5,9 @@ from aocp.documents.models import (Document, DocumentComment, DocumentGrant, Doc
                                    DocumentVersion)
 from aocp.meetings.models import (ActionItem, AgendaItem, AgendaPaper, CalendarFeed, Decision,  # noqa: F401
                                   Meeting, Minutes, MinutesComment, MinutesRevision, Participant)
+from aocp.notifications.models import (BodyMute, Notification, NotificationPreference, QueuedEmail,  # noqa: F401
+                                       RoleDefault)
 from aocp.orgs.models import Body, Membership, Organisation  # noqa: F401
+from aocp.plans.models import (ActionLine, Milestone, MilestoneProgress, Plan, ProgrammeArea,  # noqa: F401
+                               ProgressReport, ReportEvidence, ReportRevision, Strategy)
 from aocp.sessions import UserSession  # noqa: F401

@@ -37,16 +37,22 @@ RULES = {
     "meetings.manage": "Schedule meetings, run the agenda, minutes, decisions and action items of a body",
     "meetings.contribute": "Submit papers, reply to invitations and comment on circulated minutes",
     "actions.update": "Update the status of an action item one owns or manages",
+    "notifications.view": "See one's own notifications and choose which to receive",
+    "notifications.defaults": "Set the default notification choices for each role",
+    "plans.view": "See AMCAP plans, action lines, milestones, filed progress reports and achievement rates",
+    "plans.manage": "Create plans and their structure, import them, carry action lines over",
+    "reports.edit": "Save, submit and resubmit a progress report of an action line one's Member State leads",
+    "reports.review": "Accept or return a progress report of an action line of a working group one chairs",
 }
 
 _SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "documents.view", "documents.comment",
-              "workspaces.view"}
+              "workspaces.view", "notifications.view", "plans.view"}
 # Observers read what is shared with them; Member States and ASEC share.
 _CONTRIBUTE = {"documents.upload", "documents.edit", "documents.delete", "meetings.manage", "meetings.contribute",
-               "actions.update"}
+               "actions.update", "reports.edit", "reports.review"}
 ROLE_RULES: dict[str, frozenset[str]] = {
     "asec_admin": frozenset(RULES),
-    "asec_staff": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.view", "documents.trash"}),
+    "asec_staff": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.view", "documents.trash", "plans.manage"}),
     "focal_person": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.nominate"}),
     "delegate": frozenset(_SIGNED_IN | _CONTRIBUTE),
     "observer": frozenset(_SIGNED_IN),
@@ -73,13 +79,23 @@ def _own_document(user, doc) -> bool:
     return sees_everything(user) or (doc.uploader_id == user.id and doc.deleted_at is None)
 
 
-def _workspace(check: str) -> Callable[[Any, Any], bool]:
-    # Workspaces follow body membership; the checks live beside the meeting models.
+def _checked_in(module: str, check: str) -> Callable[[Any, Any], bool]:
+    # Object checks that live beside their models (imported late: those models import this module).
     def rule(user, obj) -> bool:
-        from aocp.meetings import access
+        from importlib import import_module
 
-        return getattr(access, check)(user, obj)
+        return getattr(import_module(module), check)(user, obj)
     return rule
+
+
+def _workspace(check: str) -> Callable[[Any, Any], bool]:
+    # Workspaces follow body membership.
+    return _checked_in("aocp.meetings.access", check)
+
+
+def _report(check: str) -> Callable[[Any, Any], bool]:
+    # Progress reports follow the action line's lead Member States and responsible working group.
+    return _checked_in("aocp.plans.access", check)
 
 
 OBJECT_RULES: dict[str, Callable[[Any, Any], bool]] = {
@@ -92,6 +108,8 @@ OBJECT_RULES: dict[str, Callable[[Any, Any], bool]] = {
     "documents.comment": _open_document,
     "documents.edit": _own_document,
     "documents.delete": _own_document,
+    "reports.edit": _report("can_edit_report"),
+    "reports.review": _report("can_review_report"),
 }
 
 

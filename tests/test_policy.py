@@ -79,7 +79,8 @@ def test_every_declared_rule_is_a_known_rule(app):
 def test_only_sign_in_pages_the_health_check_and_the_api_description_are_public(app):
     public = {e for e, v in app.view_functions.items() if getattr(v, "policy_rule", None) == policy.PUBLIC}
     assert public == {"auth.login", "auth.second_factor", "auth.accept_invitation", "auth.request_reset",
-                      "auth.reset_password", "main.healthz", "api.openapi_json"}
+                      "auth.reset_password", "main.healthz", "api.openapi_json",
+                      "meetings.calendar_feed"}  # calendar apps cannot sign in: the secret URL is the key
 
 
 def test_the_walk_covers_pages_and_the_api(app):
@@ -225,6 +226,8 @@ def _url(app, endpoint, rule_text, values):
         converter = rule._converters.get(name)
         if name in values:
             args[name] = values[name]
+        elif name == "code" and "/plans/" in rule_text:
+            args[name] = "AMCAP-III-P2"  # the seeded plan
         elif name == "code":
             args[name] = "MYS" if "organisations" in rule_text else "WGTIM"
         elif name == "action" and endpoint == "admin.person_action":
@@ -233,7 +236,9 @@ def _url(app, endpoint, rule_text, values):
             args[name] = sorted(converter.items)[0]
         else:  # a route added later: a harmless value (the guard runs before the view looks it up)
             args[name] = 1 if isinstance(converter, NumberConverter) else "x"
-    known = all(name in values or name in ("code", "action") for name in rule.arguments)
+    # A workspace follows body membership: the walked person belongs to no body, so WGTIM may rightly be 404.
+    known = all(name in values or name == "action" or (name == "code" and "workspaces" not in rule_text)
+                for name in rule.arguments)
     with app.test_request_context():
         return rule.build(args)[1], known
 

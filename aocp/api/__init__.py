@@ -10,4 +10,7 @@ def limit_body_size():
     request.max_content_length = current_app.config["API_MAX_CONTENT_LENGTH"]
 
 
-from aocp.api import accounts, documents, openapi  # noqa: E402,F401  (routes register on bp)
+# Importing the modules registers their routes on bp (openapi_meetings adds to the OpenAPI document).
+from aocp.api import accounts, documents, openapi  # noqa: E402,F401
+from aocp.api import meeting_records, meetings, openapi_meetings, workspaces  # noqa: E402,F401
+from aocp.api import openapi_plans, plans  # noqa: E402,F401

@@ -60,7 +60,9 @@ SCHEMAS = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["status", "code", "message"], "properties": {
             "status": {"type": "integer"}, "code": STR, "message": STR,
-            "fields": {"type": "object", "additionalProperties": STR}}}}},
+            "fields": {"type": "object", "additionalProperties": STR},
+            "current": {"type": "object", "description": "On a 409 when saving minutes: the minutes as they are "
+                                                        "now (see Minutes)"}}}}},
     "Organisation": {"type": "object", "properties": {"code": STR, "name": STR, "kind": STR,
                                                       "is_asean": {"type": "boolean"},
                                                       "require_mfa": {"type": "boolean"}}},
