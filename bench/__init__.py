@@ -1,0 +1,1 @@
+"""Benchmarks kept with the code: SQL statements per request as data grows, and worker memory on large files."""
