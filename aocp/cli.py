@@ -59,7 +59,7 @@ def seed_command():
     added = seed_reference_data()
     db.session.commit()
     click.echo(f"Reference data ready: {added['organisations']} organisations and {added['bodies']} bodies added; "
-               f"{added['plans']} plans and {added['action_lines']} action lines added.")
+               f"{added['plans']} plan{'' if added['plans'] == 1 else 's'} and {added['action_lines']} action lines added.")
 
 
 @click.command("demo")

@@ -376,9 +376,11 @@ def line(code: str, line_code: str):
                                       .options(joinedload(ActionLine.plan))).scalars().all()
     year, quarter = reports.quarter_of(utcnow().date())
     current = (year, quarter) if year in plan.years else (plan.end_year, 4) if year > plan.end_year else None
+    # Late reports are filed too: every quarter of the plan up to now, newest first.
+    quarters = [(y, q) for y in reversed(plan.years) for q in (4, 3, 2, 1) if current and (y, q) < current]
     return render_template("plans/line.html", plan=plan, line=line, status=status, flags=flags,
                            reports=visible_reports, documents=documents, items=items, carried_into=carried_into,
-                           current=current, may_edit=can(current_user, "reports.edit", line))
+                           current=current, quarters=quarters, may_edit=can(current_user, "reports.edit", line))
 
 
 # Progress reports

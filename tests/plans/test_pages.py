@@ -295,6 +295,16 @@ def test_drafts_are_listed_only_for_the_lead_country_and_asec(browser, people):
     assert browser("observer").get(Q3).status_code == 404
 
 
+def test_the_lead_country_reaches_any_earlier_quarter_from_the_line_page(browser):
+    page = text(browser("lead_focal").get(LINE_URL))
+    assert "Report on 2025 Q4" in page  # the plan has ended: its last quarter is the current one
+    earlier = re.findall(r'href="(/plans/[^"]+/reports/(\d{4})/Q(\d))"', page)
+    quarters = [(int(y), int(q)) for _, y, q in earlier]
+    assert (2025, 3) in quarters and (2021, 1) in quarters and len(set(quarters)) == 20
+    assert browser("lead_focal").get(Q3).status_code == 200
+    assert "Report on an earlier quarter" not in text(browser("other_delegate").get(LINE_URL))
+
+
 # --- the report workflow --------------------------------------------------------------------------
 
 def _report_form(c, url=Q3, action="save", **fields):

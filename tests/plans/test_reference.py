@@ -89,7 +89,7 @@ def test_flask_seed_loads_the_plan(app):
         db.session.commit()
     r = run(app, "seed")
     assert r.exit_code == 0, r.output
-    assert "1 plans and 30 action lines added" in r.output
+    assert "1 plan and 30 action lines added" in r.output
     r = run(app, "seed")
     assert "0 plans and 0 action lines added" in r.output
     with app.app_context():
