@@ -124,6 +124,8 @@ def upload():
     fill_choices(form)
     if request.method == "GET":
         form.org.data = current_user.org.code
+        if request.args.get("type") in DOC_TYPES:  # e.g. a meeting's "Share the country report" link
+            form.doc_type.data = request.args["type"]
         body = _by_code(Body, request.args.get("body", "").upper())
         if body:
             form.body.data = form.access_body.data = body.code
