@@ -19,6 +19,10 @@ KINDS = {
     "action_assigned": "An action item is assigned to you or your Member State",
     "action_overdue": "An action item you own is overdue",
     "document_shared": "A document is shared with you",
+    "report_due": "A progress report your Member State leads is due soon",
+    "report_missing": "A progress report your Member State leads is past its deadline",
+    "report_submitted": "A progress report is submitted for your review",
+    "report_reviewed": "A progress report you file is returned or accepted",
 }
 CHANNELS = {
     "off": "Off",
@@ -35,6 +39,10 @@ BUILTIN_DEFAULTS = {
     "action_assigned": "email_now",
     "action_overdue": "daily_digest",
     "document_shared": "daily_digest",
+    "report_due": "email_now",
+    "report_missing": "daily_digest",
+    "report_submitted": "email_now",
+    "report_reviewed": "email_now",
 }
 EMAIL_STATUSES = ("queued", "sent", "failed")
 _DELIVERED = tuple(c for c in CHANNELS if c != "off")

@@ -23,8 +23,9 @@ from aocp.timeutil import utcnow
 
 # Which rule decides whether a person may see an object a notification is about.
 _VIEW_RULES = {"Document": "documents.view", "Meeting": "workspaces.view", "ActionItem": "workspaces.view",
-               "Body": "workspaces.view"}
-_OBJECT_TYPES = {"Document": "document", "Meeting": "meeting", "ActionItem": "action_item", "Body": "body"}
+               "Body": "workspaces.view", "ActionLine": "plans.view", "ProgressReport": "plans.view"}
+_OBJECT_TYPES = {"Document": "document", "Meeting": "meeting", "ActionItem": "action_item", "Body": "body",
+                 "ActionLine": "action_line", "ProgressReport": "progress_report"}
 
 
 def notify(kind: str, actor: User | None, obj, recipients: Iterable[User], title: str, url: str,

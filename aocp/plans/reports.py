@@ -22,6 +22,7 @@ from aocp import audit
 from aocp.accounts.models import User
 from aocp.documents.models import Document
 from aocp.extensions import db
+from aocp.notifications import plans as notices
 from aocp.orgs.models import Organisation
 from aocp.plans.models import (LINE_STATUSES, ActionLine, MilestoneProgress, Plan, ProgressReport, ReportEvidence,
                                ReportRevision, action_line_leads)
@@ -253,6 +254,7 @@ def submit_report(actor: User, report: ProgressReport, seen_version: int | None)
     report.updated_by_id, report.updated_at = actor.id, utcnow()
     _flush_or_conflict(report)
     _freeze(actor, report, "report.resubmitted" if resubmitted else "report.submitted")
+    notices.report_submitted(actor, report)
     return report
 
 
@@ -274,6 +276,7 @@ def return_report(actor: User, report: ProgressReport, comment: str, seen_versio
     report.updated_by_id, report.updated_at = actor.id, utcnow()
     _flush_or_conflict(report)
     _freeze(actor, report, "report.returned")
+    notices.report_reviewed(actor, report)
     return report
 
 
@@ -287,6 +290,7 @@ def accept_report(actor: User, report: ProgressReport, seen_version: int | None,
     report.updated_by_id, report.updated_at = actor.id, utcnow()
     _flush_or_conflict(report)
     _freeze(actor, report, "report.accepted")
+    notices.report_reviewed(actor, report)
     return report
 
 
