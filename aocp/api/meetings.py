@@ -345,7 +345,7 @@ def invite_participants(meeting_id: int):
 
 
 @bp.put("/meetings/<int:meeting_id>/rsvp")
-@api_guard("meetings.contribute")
+@api_guard("workspaces.view")  # invited observers (partners at a JWG) reply too, as on the meeting page
 @handled
 def answer_invitation(meeting_id: int):
     """The caller's own answer to an invitation (they must be among the participants)."""

@@ -196,7 +196,7 @@ PATHS.update({
                        _ok(_ref("Invited")), [_MEETING_ID], "Invite", 400, 422),
     },
     "/meetings/{meeting_id}/rsvp": {"put": _write(
-        "Reply to one's own invitation (403 for someone not among the participants)", "meetings.contribute",
+        "Reply to one's own invitation (403 for someone not among the participants)", "workspaces.view",
         _ok(_ref("Participant")), [_MEETING_ID], "Rsvp", 400, 422)},
     "/meetings/{meeting_id}/attendance": {"put": _write(
         "Record who attended", "meetings.manage", _ok(_list_of("Participant")), [_MEETING_ID], "Attendance",
