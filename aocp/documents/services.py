@@ -22,6 +22,7 @@ from aocp.documents.models import (ACCESS_LEVELS, DOC_TYPES, LANGUAGES, Document
                                    DocumentGrant, DocumentTag, DocumentVersion)
 from aocp.documents.storage import TooLarge, storage
 from aocp.extensions import db
+from aocp.notifications import documents as notices
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import PermissionDenied, can
 from aocp.timeutil import utcnow
@@ -180,6 +181,7 @@ def create(actor: User, upload: Upload, details: Details, access: Access, note: 
     audit.record("document.uploaded", actor, ("document", doc.id),
                  {"title": doc.title, "file": doc.versions[0].original_name, "access": _access_summary(doc)})
     search.index(doc)
+    notices.document_shared(actor, doc)
     return doc
 
 
@@ -235,13 +237,14 @@ def set_access(actor: User, doc: Document, access: Access) -> None:
     """Change who may open the document; the change is audited with before and after."""
     _require(actor, "documents.edit", doc)
     _check_access(access)
-    before = _access_summary(doc)
+    before, named_before = _access_summary(doc), notices.named(doc)
     _apply_access(doc, access)
     db.session.flush()
     db.session.refresh(doc, ["grants"])
     after = _access_summary(doc)
     if after != before:
         audit.record("document.access_changed", actor, ("document", doc.id), {"before": before, "after": after})
+        notices.document_shared(actor, doc, named_before)
 
 
 def add_comment(actor: User, doc: Document, body: str) -> DocumentComment:
