@@ -133,7 +133,9 @@ def invitation_action(inv_id: int, action: str):
 
 def _person_page(user: User, edit_form: UserEditForm | None = None, membership_form: MembershipForm | None = None):
     if edit_form is None:
-        edit_form = UserEditForm(obj=user, org=str(user.org_id))
+        # Not obj=user: the form would take user.org (an Organisation) for its select, match no choice and
+        # show the first organisation, so saving a name would silently move the person.
+        edit_form = UserEditForm(data={"name": user.name, "org": str(user.org_id), "role": user.role})
     edit_form.org.choices = org_choices()
     membership_form = membership_form or MembershipForm()
     membership_form.body.choices = body_choices()

@@ -147,6 +147,18 @@ def test_admin_changes_a_persons_role_and_organisation(app, admin, admin_id, mak
     assert json.loads(entry.details) == {"role": ["delegate", "focal_person"], "org": ["MYS", "PHL"]}
 
 
+def test_edit_form_shows_the_persons_own_organisation_and_role(app, admin, make_user):
+    target = make_user("delegate", name="Siti Rahman")  # of Malaysia
+    page = admin.get(f"/admin/people/{target}").get_data(as_text=True)
+    edit_form = page[:page.index('name="body"')]  # the membership form below has a role select too
+    selected = dict(re.findall(r'<select[^>]*name="(org|role)".*?<option selected value="([^"]+)"', edit_form, re.S))
+    assert selected == {"org": str(org_id(app, "MYS")), "role": "delegate"}
+    # Saving the form as shown, with only the name changed, keeps the person where they are.
+    post_form(admin, f"/admin/people/{target}", {"name": "Siti binti Rahman", **selected})
+    user = get_user(app, target)
+    assert (user.name, user.org.code, user.role) == ("Siti binti Rahman", "MYS", "delegate")
+
+
 def test_role_change_signs_the_person_out(app, admin, make_user):
     target = make_user("delegate")
     theirs = new_client(app, target)
