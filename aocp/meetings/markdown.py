@@ -21,9 +21,14 @@ ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
-def render(text: str | None) -> Markup:
-    """Markdown to HTML that is safe to put on a page."""
-    html = _md.render(text or "")
+def render(text: str | None, top: int = 1) -> Markup:
+    """Markdown to HTML that is safe to put on a page; a `#` heading becomes <h{top}> so that text shown under a
+    page's own headings keeps the outline (one <h1> per page), deeper ones follow down to <h6>."""
+    tokens = _md.parse(text or "")
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + top - 1)}"
+    html = _md.renderer.render(tokens, _md.options, {})
     return Markup(nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
                             link_rel="noopener noreferrer nofollow", strip_comments=True))
 

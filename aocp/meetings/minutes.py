@@ -5,6 +5,7 @@ started from, and a stale version comes back as a conflict showing both texts.
 """
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -88,6 +89,9 @@ def can_read_minutes(user, meeting: Meeting, minutes: Minutes) -> bool:
     return minutes.status != "draft" or can(user, "meetings.manage", meeting)
 
 
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _normalise(text: str | None) -> str:
     return (text or "").replace("\r\n", "\n").replace("\r", "\n")
 
@@ -114,7 +118,7 @@ def _page(meeting: Meeting, *, form: MinutesForm | None = None, decision_form: D
     readable = can_read_minutes(current_user, meeting, minutes)
     return render_template(
         "meetings/minutes.html", meeting=meeting, minutes=minutes, statuses=MINUTES_STATUSES,
-        html=render(minutes.body_md) if readable else None, readable=readable, manage=manage, form=form,
+        html=render(minutes.body_md, top=3) if readable else None, readable=readable, manage=manage, form=form,
         decision_form=decision_form, comment_form=comment_form or MinutesCommentForm(formdata=None),
         action=ActionForm(), revisions=revisions, comments=comments, decisions=decisions, conflict=conflict,
         meeting_url=meeting_page_url(meeting), autosave_url=url_for(".minutes_draft", meeting_id=meeting.id),
@@ -199,10 +203,15 @@ def minutes_draft(meeting_id: int):
     if not can(current_user, "meetings.manage", meeting):
         record_denial(current_user, "meetings.manage")
         return json_error(403, "Only the body's chairs and ASEC edit the minutes.", "forbidden")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser follows; silent=True only covers malformed JSON
+        data = None
     if not isinstance(data, dict) or not isinstance(data.get("body_md"), str) \
             or not isinstance(data.get("version"), int) or isinstance(data.get("version"), bool):
         return json_error(422, 'Send JSON with "body_md" (text) and "version" (a number).', "invalid")
+    if UNSTORABLE.search(data["body_md"]):  # NUL (PostgreSQL text holds none) or a lone surrogate (not Unicode)
+        return json_error(422, "The text holds characters that cannot be saved.", "invalid")
     text = _normalise(data["body_md"])
     try:
         saved = services.save_minutes(current_user, meeting, text, data["version"])
@@ -286,7 +295,7 @@ def minutes_revision(meeting_id: int, revision_id: int):
     if revision is None:
         abort(404)
     return render_template("meetings/minutes_revision.html", meeting=meeting, revision=revision,
-                           html=render(revision.body_md), statuses=MINUTES_STATUSES)
+                           html=render(revision.body_md, top=3), statuses=MINUTES_STATUSES)
 
 
 # Decisions

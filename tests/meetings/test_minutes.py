@@ -89,6 +89,11 @@ def test_hostile_markdown_renders_without_scripts_handlers_or_javascript_links()
     assert "<h1>Minutes</h1>" in html
 
 
+def test_headings_start_at_the_level_the_page_asks_for():
+    html = str(render("# Opening\n\n## Item 1\n\n###### Deep\n", top=3))
+    assert "<h3>Opening</h3>" in html and "<h4>Item 1</h4>" in html and "<h6>Deep</h6>" in html
+
+
 def test_every_tag_that_survives_is_on_the_allow_list():
     html = str(render(HOSTILE + "\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> quoted\n\n```\ncode\n```\n"))
     tags = set(re.findall(r"<([a-z0-9]+)", html))
@@ -168,7 +173,7 @@ def test_chair_saves_the_minutes_with_the_form(app, client, cast, wgtim):
     m = stored(app, wgtim)
     assert m.body_md == "## Item 1\n\nThe agenda was **adopted**." and m.status == "draft"
     page = client.get(url(wgtim)).get_data(as_text=True)
-    assert "<h2>Item 1</h2>" in page and "<strong>adopted</strong>" in page and "Minutes saved." in page
+    assert "<h4>Item 1</h4>" in page and "<strong>adopted</strong>" in page  # under the page's <h2>Text and "Minutes saved." in page
 
 
 @pytest.mark.parametrize("part, status", [("member", 403), ("body_observer", 403), ("partner", 403),
