@@ -11,9 +11,11 @@ PORT   ?= 5000
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt tests/sso/provider/package-lock.json
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@# The single sign-on tests run a real OpenID provider on Node.js; without npm they are skipped.
+	if command -v npm >/dev/null; then npm ci --prefix tests/sso/provider --no-audit --no-fund; fi
 	touch $@
 
 setup: $(VENV)/.installed

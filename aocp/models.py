@@ -11,3 +11,4 @@ from aocp.orgs.models import Body, Membership, Organisation  # noqa: F401
 from aocp.plans.models import (ActionLine, Milestone, MilestoneProgress, Plan, ProgrammeArea,  # noqa: F401
                                ProgressReport, ReportEvidence, ReportRevision, Strategy)
 from aocp.sessions import UserSession  # noqa: F401
+from aocp.sso.models import IdentityProvider, SsoIdentity  # noqa: F401

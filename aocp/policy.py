@@ -43,6 +43,7 @@ RULES = {
     "plans.manage": "Create plans and their structure, import them, carry action lines over",
     "reports.edit": "Save, submit and resubmit a progress report of an action line one's Member State leads",
     "reports.review": "Accept or return a progress report of an action line of a working group one chairs",
+    "sso.manage": "Configure the OpenID Connect providers people may sign in with",
 }
 
 _SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "documents.view", "documents.comment",

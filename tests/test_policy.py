@@ -80,7 +80,8 @@ def test_only_sign_in_pages_the_health_check_and_the_api_description_are_public(
     public = {e for e, v in app.view_functions.items() if getattr(v, "policy_rule", None) == policy.PUBLIC}
     assert public == {"auth.login", "auth.second_factor", "auth.accept_invitation", "auth.request_reset",
                       "auth.reset_password", "main.healthz", "api.openapi_json",
-                      "meetings.calendar_feed"}  # calendar apps cannot sign in: the secret URL is the key
+                      "meetings.calendar_feed",  # calendar apps cannot sign in: the secret URL is the key
+                      "sso.start", "sso.callback"}  # single sign-on: the state in the session binds the answer
 
 
 def test_the_walk_covers_pages_and_the_api(app):

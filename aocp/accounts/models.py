@@ -19,7 +19,8 @@ ROLE_LABELS = {
     "delegate": "Member-state delegate",
     "observer": "Observer",
 }
-USER_STATUSES = ("active", "deactivated")
+# "pending": created at a first single sign-on, waiting for an ASEC administrator to approve it.
+USER_STATUSES = ("active", "deactivated", "pending")
 TOKEN_SCOPES = ("read", "write")
 
 

@@ -322,6 +322,7 @@ def set_status(actor: User, user: User, status: str) -> None:
     """Deactivate (ending sessions and stopping tokens at once) or reactivate an account."""
     if status not in ("active", "deactivated"):
         raise AccountError("Unknown status.")
+    approving = user.status == "pending" and status == "active"
     if user.id == actor.id and status == "deactivated":
         raise AccountError("You cannot deactivate your own account.")
     if user.status == status:
@@ -334,8 +335,8 @@ def set_status(actor: User, user: User, status: str) -> None:
         details["tokens_revoked"] = db.session.execute(
             update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())).rowcount
-    audit.record("user.deactivated" if status == "deactivated" else "user.reactivated", actor=actor, target=user,
-                 details=details)
+    action = "user.approved" if approving else f"user.{'deactivated' if status == 'deactivated' else 'reactivated'}"
+    audit.record(action, actor=actor, target=user, details=details)
 
 
 def update_user(actor: User, user: User, name: str, org: Organisation, role: str) -> None:

@@ -36,6 +36,15 @@ def _finish_sign_in(user: User, method: str, next_url: str | None):
     return redirect(safe_next(next_url, url_for("main.home")))
 
 
+def begin_sign_in(user: User, method: str, next_url: str | None, second_factor_done: bool = False):
+    """Sign in, asking first for the second factor when the person has one and it was not done elsewhere."""
+    if user.mfa_enabled and not second_factor_done:
+        session["mfa_pending"] = {"user_id": user.id, "at": int(time.time()), "next": next_url, "method": method}
+        db.session.commit()
+        return redirect(url_for("auth.second_factor"))
+    return _finish_sign_in(user, method, next_url)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 @public
@@ -49,28 +58,23 @@ def login():
             db.session.commit()  # keep the failure count and its audit entry
             flash(GENERIC_FAILURE, "error")
             return render_template("auth/login.html", form=form), 200
-        user = result.user
-        if user.mfa_enabled:
-            session["mfa_pending"] = {"user_id": user.id, "at": int(time.time()), "next": form.next.data}
-            db.session.commit()
-            return redirect(url_for("auth.second_factor"))
-        return _finish_sign_in(user, "password", form.next.data)
+        return begin_sign_in(result.user, "password", form.next.data)
     return render_template("auth/login.html", form=form)
 
 
-def _pending_user() -> tuple[User | None, str | None]:
+def _pending_user() -> tuple[User | None, dict]:
     pending = session.get("mfa_pending")
     if not pending or time.time() - pending["at"] > MFA_PENDING_SECONDS:
-        return None, None
+        return None, {}
     user = db.session.get(User, pending["user_id"])
-    return (user if user and user.is_active else None), pending.get("next")
+    return (user if user and user.is_active else None), pending
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 @public
 def second_factor():
-    user, next_url = _pending_user()
+    user, pending = _pending_user()
     if user is None:
         session.pop("mfa_pending", None)
         flash("Please sign in again.", "info")
@@ -78,7 +82,7 @@ def second_factor():
     form = SecondFactorForm()
     if form.validate_on_submit():
         if services.check_second_factor(user, form.code.data):
-            return _finish_sign_in(user, "password+totp", next_url)
+            return _finish_sign_in(user, pending.get("method", "password") + "+totp", pending.get("next"))
         db.session.commit()
         flash("That code is not valid. Codes can be used only once.", "error")
     return render_template("auth/second_factor.html", form=form)

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from aocp.accounts import services
-from aocp.accounts.models import ROLES, ApiToken, Invitation, User
+from aocp.accounts.models import ROLES, USER_STATUSES, ApiToken, Invitation, User
 from aocp.admin import bp
 from aocp.admin.forms import InviteForm, MembershipForm, UserEditForm
 from aocp.audit import AuditEntry
@@ -50,11 +50,12 @@ def people():
         stmt = stmt.where(User.org_id == int(org))
     if (role := request.args.get("role", "")) in ROLES:
         stmt = stmt.where(User.role == role)
-    if (status := request.args.get("status", "")) in ("active", "deactivated"):
+    if (status := request.args.get("status", "")) in USER_STATUSES:
         stmt = stmt.where(User.status == status)
     page = db.paginate(stmt, per_page=25, max_per_page=100)
-    return render_template("admin/people.html", page=page, orgs=org_choices(), roles=ROLES,
-                           filters={"q": q, "org": org, "role": role, "status": status})
+    pending = db.session.scalar(select(func.count(User.id)).where(User.status == "pending"))
+    return render_template("admin/people.html", page=page, orgs=org_choices(), roles=ROLES, statuses=USER_STATUSES,
+                           pending=pending, filters={"q": q, "org": org, "role": role, "status": status})
 
 
 def _invite_form(limit_org: Organisation | None = None) -> InviteForm:
@@ -174,7 +175,7 @@ def person(user_id: int):
     return _person_page(user, edit_form=form), 400
 
 
-@bp.route("/people/<int:user_id>/<any(deactivate, reactivate, unlock):action>", methods=["POST"])
+@bp.route("/people/<int:user_id>/<any(approve, deactivate, reactivate, unlock):action>", methods=["POST"])
 @guard("users.manage")
 def person_action(user_id: int, action: str):
     user = db.get_or_404(User, user_id)
@@ -183,6 +184,10 @@ def person_action(user_id: int, action: str):
     try:
         if action == "unlock":
             services.unlock(current_user, user)
+        elif action == "approve":
+            if user.status != "pending":
+                raise services.AccountError("Only an account waiting for approval can be approved.")
+            services.set_status(current_user, user, "active")
         else:
             services.set_status(current_user, user, "deactivated" if action == "deactivate" else "active")
     except services.AccountError as err:
@@ -191,7 +196,8 @@ def person_action(user_id: int, action: str):
     else:
         db.session.commit()
         flash({"deactivate": "Account deactivated; its sessions and tokens stopped working.",
-               "reactivate": "Account reactivated.", "unlock": "Sign-in pause lifted."}[action], "success")
+               "reactivate": "Account reactivated.", "unlock": "Sign-in pause lifted.",
+               "approve": "Account approved: it can sign in now."}[action], "success")
     return redirect(url_for(".person", user_id=user.id))
 
 

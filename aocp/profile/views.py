@@ -14,6 +14,7 @@ from aocp.forms import ActionForm
 from aocp.policy import guard
 from aocp.profile.forms import ChangePasswordForm, ConfirmMfaForm, PasswordConfirmForm, TimezoneForm, TokenForm
 from aocp.sessions import UserSession, end_sessions
+from aocp.sso import services as sso_services
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
@@ -28,6 +29,7 @@ def _page(**forms):
         "confirm_form": PasswordConfirmForm(), "sessions": sessions, "tokens": tokens,
         "current_row": session.row_id, "recovery_left": mfa.remaining_recovery_codes(current_user),
         "timezone_form": TimezoneForm(data={"timezone": current_user.timezone}),
+        "sso_identities": sso_services.identities_of(current_user), "sso_providers": sso_services.enabled_providers(),
     }
     context.update(forms)
     return render_template("profile/index.html", **context)
