@@ -45,7 +45,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     with app.app_context():
         _tune_sqlite()
 
-    from aocp import cli, models, web  # noqa: F401  (models: every table known to Alembic)
+    from aocp import cli, logs, metrics, models, web  # noqa: F401  (models: every table known to Alembic)
     from aocp.accounts.views import bp as auth_bp
     from aocp.admin import bp as admin_bp
     from aocp.api import bp as api_bp
@@ -56,7 +56,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from aocp.profile.views import bp as profile_bp
     from aocp.sso.views import bp as sso_bp
 
+    logs.init_app(app)  # first: every later hook and handler logs with the request's id
     web.init_app(app)
+    metrics.init_app(app)
     register_meeting_views()
     register_plan_views()
     for bp in (main_bp, auth_bp, profile_bp, admin_bp, documents_bp, meetings_bp, plans_bp, api_bp, sso_bp):

@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from aocp import policy
+from aocp import logs, policy
 from aocp.extensions import db, login_manager
 from aocp.sessions import DatabaseSessionInterface
 
@@ -27,6 +28,7 @@ ERROR_TEXT = {
     413: ("Too large", "What you sent is larger than AOCP accepts."),
     429: ("Too many requests", "You have made too many requests. Please wait a little and try again."),
     500: ("Something went wrong", "The error has been logged. Please try again in a moment."),
+    503: ("Database unavailable", "The database cannot be reached just now. Please try again shortly."),
 }
 
 
@@ -135,6 +137,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
+        if isinstance(getattr(err, "original_exception", None), OperationalError):  # lost opening the session
+            return database_unavailable(err.original_exception)
         status = err.code or 500
         title, message = ERROR_TEXT.get(status, (err.name, err.description))
         if wants_json():
@@ -145,8 +149,23 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(err: Exception):
         db.session.rollback()
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("Unhandled error on %s %s", request.method, logs.safe_path())
         title, message = ERROR_TEXT[500]
         if wants_json():
-            return json_error(500, message, "internal_error")
-        return render_template("errors/error.html", status=500, title=title, message=message), 500
+            return json_error(500, message, "internal_error", request_id=logs.request_id())
+        return render_template("errors/error.html", status=500, title=title, message=message,
+                               reference=logs.request_id()), 500
+
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(err: DBAPIError):
+        """The database went away (restart, failover, network): a 503 to retry, not a 500 to report."""
+        if not (isinstance(err, OperationalError) or err.connection_invalidated):
+            return unexpected(err)
+        db.session.rollback()
+        app.logger.error("Database unavailable on %s %s: %s", request.method, logs.safe_path(), err.orig)
+        title, message = ERROR_TEXT[503]
+        if wants_json():
+            return json_error(503, message, "database_unavailable")
+        # A page of its own, rendered without the context processors: they look up the person in the database.
+        page = app.jinja_env.get_template("errors/unavailable.html").render(title=title, message=message)
+        return page, 503

@@ -77,6 +77,13 @@ class Base:
     # After the policy check, hand the file transfer to the web server:
     # "" (the app streams it), "x-sendfile" (Apache, lighttpd) or "x-accel:/protected-uploads/" (nginx internal location).
     DOWNLOAD_OFFLOAD = ""
+
+    # Logs on stderr: "text" for people, "json" (one object per line) for log collectors; LOG_LEVEL applies
+    # to AOCP's own loggers (other libraries log warnings and above).
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+    # Bearer token for scraping /metrics (Prometheus); empty: the endpoint answers 404.
+    METRICS_TOKEN = ""
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
@@ -101,6 +108,7 @@ class Production(Base):
     SESSION_COOKIE_NAME = "__Host-aocp_session"
     PREFERRED_URL_SCHEME = "https"
     HSTS = True
+    LOG_FORMAT = "json"
 
 
 CONFIGS = {"development": Development, "testing": Testing, "production": Production}

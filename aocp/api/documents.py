@@ -257,8 +257,10 @@ def _require_multipart():
 
 
 def _service_error(err: services.DocumentError):
-    """A service's refusal: 413 when a file was too large, else 422 naming the field."""
+    """A service's refusal: 413 when a file was too large, 507/503 when it could not be stored, else 422."""
     field = SERVICE_FIELDS.get(err.field or "", err.field or "document")
+    if isinstance(err, services.StorageUnavailable):
+        return json_error(err.status, str(err), "storage_unavailable")
     if isinstance(err.__context__, TooLarge):
         return json_error(413, str(err), "too_large", fields={field: str(err)})
     return _invalid({field: str(err)})

@@ -6,6 +6,8 @@ the transaction does not commit, so no file is kept without its row and no row w
 """
 from __future__ import annotations
 
+import errno
+import logging
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +29,8 @@ from aocp.orgs.models import Body, Organisation
 from aocp.policy import PermissionDenied, can
 from aocp.timeutil import utcnow
 
+log = logging.getLogger(__name__)
+
 ACTION_LINE = re.compile(r"^[A-Z]{2}\d\.\d{1,2}$")  # e.g. TI1.1, MD2.3
 TAG = re.compile(r"^[\w][\w .+-]{0,62}$")
 
@@ -37,6 +41,19 @@ class DocumentError(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class StorageUnavailable(DocumentError):
+    """The file could not be written (disk full, over quota, read-only or not writable); nothing was kept."""
+
+    MESSAGE = ("AOCP could not store the file: the server's storage is full or not writable. Nothing was saved; "
+               "please try again later or tell ASEC.")
+
+    def __init__(self, err: OSError):
+        super().__init__(self.MESSAGE, "files")
+        self.errno = err.errno
+        # 507 Insufficient Storage when space ran out; 503 when the store refuses writes for now.
+        self.status = 507 if err.errno in (errno.ENOSPC, errno.EDQUOT) else 503
 
 
 @dataclass
@@ -112,6 +129,10 @@ def _store(upload: Upload) -> dict:
         stored = storage().save(upload.stream, limit)
     except TooLarge:
         raise DocumentError(f"{name} is larger than the limit of {limit // (1024 * 1024)} MB.", "files") from None
+    except OSError as err:
+        log.error("Could not store an upload: %s", err.strerror or err, extra={
+            "errno": err.errno, "errno_name": errno.errorcode.get(err.errno or 0, "")})
+        raise StorageUnavailable(err) from err
     staged = db.session.info.setdefault("staged_keys", [])
     staged.append(stored.key)
     path = storage().path(stored.key)

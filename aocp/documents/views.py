@@ -85,7 +85,9 @@ def _field_error(form, err: services.DocumentError) -> None:
 
 
 def _refused_status(err: services.DocumentError) -> int:
-    """413 when a file went past the size limit, else 400."""
+    """413 when a file went past the size limit, 507 or 503 when it could not be stored, else 400."""
+    if isinstance(err, services.StorageUnavailable):
+        return err.status
     return 413 if isinstance(err.__context__, TooLarge) else 400
 
 
@@ -154,7 +156,7 @@ def upload():
             return redirect(target)
     if _wants_upload_json() and request.method == "POST":
         errors = {name: f.errors for name, f in form._fields.items() if f.errors}
-        return jsonify({"errors": errors}), 413 if status == 413 else 422
+        return jsonify({"errors": errors}), status if status in (413, 503, 507) else 422
     return render_template("documents/upload.html", form=form), status
 
 
@@ -266,7 +268,7 @@ def add_version(doc_id: int):
             return redirect(url_for(".detail", doc_id=doc.id))
     if _wants_upload_json():
         errors = {name: f.errors for name, f in form._fields.items() if f.errors}
-        return jsonify({"errors": errors}), 413 if status == 413 else 422
+        return jsonify({"errors": errors}), status if status in (413, 503, 507) else 422
     db.session.refresh(doc)
     return detail(doc.id, version_form=form), status
 
