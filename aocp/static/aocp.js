@@ -7,6 +7,27 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// A table wider than the screen scrolls sideways in its box; the box then takes keyboard focus (arrow keys
+// scroll it) and is named after its table, so keyboard and screen-reader users can reach the hidden columns.
+const tableBoxes = document.querySelectorAll(".table-wrap");
+const tableName = (box) => {
+  const caption = box.querySelector("caption");
+  const section = box.closest("section");
+  const heading = caption || (section && section.querySelector("h2, h3")) || document.querySelector("main h1");
+  return heading ? heading.textContent.trim() : "Table";
+};
+const markScrollingTables = () => tableBoxes.forEach((box) => {
+  if (box.scrollWidth > box.clientWidth) {
+    box.tabIndex = 0;
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", `${tableName(box)} (scrolls sideways)`);
+  } else {
+    ["tabindex", "role", "aria-label"].forEach((name) => box.removeAttribute(name));
+  }
+});
+markScrollingTables();
+window.addEventListener("resize", markScrollingTables);
+
 // Uploads: drag and drop onto the file field, names listed, and a progress bar while sending.
 document.querySelectorAll("[data-dropzone]").forEach((zone) => {
   const input = zone.querySelector("input[type=file]");
