@@ -46,11 +46,18 @@ def check_command(no_checksums: bool):
 
 
 @documents_cli.command("purge")
-def purge_command():
-    """Delete for good the documents that have been in the trash past the retention period."""
+@click.option("--partial-minutes", default=60, show_default=True, type=click.IntRange(min=1),
+              help="Also remove partial files (left by interrupted uploads) untouched for this long.")
+def purge_command(partial_minutes: int):
+    """Delete for good the documents that have been in the trash past the retention period, and the partial files
+    interrupted uploads left behind. Files without a row are only reported by `check`: they may be wanted."""
     days = current_app.config["TRASH_RETENTION_DAYS"]
     keys = services.purge_expired(None, days)
     db.session.commit()
     for key in keys:
         storage().delete(key)
     click.echo(f"{len(keys)} stored files of documents trashed more than {days} days ago deleted.")
+    partial = [key for key, complete in storage().keys() if not complete]
+    removed = sum(storage().discard_partial(key, partial_minutes * 60) for key in partial)
+    click.echo(f"{removed} partial files older than {partial_minutes} minutes removed"
+               + (f" ({len(partial) - removed} younger kept)." if removed < len(partial) else "."))

@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,10 @@ class Storage(Protocol):
 
     def checksum(self, key: str) -> str:
         """The SHA-256 of the stored bytes, read again from the store (to find silent corruption)."""
+
+    def discard_partial(self, key: str, older_than: float) -> bool:
+        """Remove what an interrupted save left under `key` if untouched for `older_than` seconds (a younger one
+        may still be being written); True when something was removed."""
 
 
 class LocalStorage(Storage):
@@ -144,6 +149,16 @@ class LocalStorage(Storage):
                         yield f.name[: -len(PART_SUFFIX)], False
                     else:
                         yield f.name, True
+
+    def discard_partial(self, key: str, older_than: float) -> bool:
+        part = self.path(key).with_name(key + PART_SUFFIX)
+        try:
+            if time.time() - part.stat().st_mtime < older_than:
+                return False
+            part.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def checksum(self, key: str) -> str:
         digest = hashlib.sha256()

@@ -3,6 +3,8 @@ and checksum mismatches; a failed transaction or an interrupted write leaves no 
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import pytest
 
@@ -66,6 +68,25 @@ def test_a_partial_file_from_an_interrupted_write_is_reported(app, people, make_
     assert result.exit_code == 1
     assert f"partial files: 1\n  {PARTIAL}\n" in result.output
     assert "orphan files: 0" in result.output  # a partial file is not mistaken for a finished one
+
+
+def test_purge_removes_old_partial_files_and_keeps_young_ones_and_orphans(app, people, make_doc):
+    make_doc(people["uploader"])
+    old, young = stored_path(app, PARTIAL).with_name(PARTIAL + ".part"), stored_path(app, ORPHAN + "9")
+    young = young.with_name(young.name + ".part")
+    for f in (old, young, stored_path(app, ORPHAN)):
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(b"half a fi")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    result = app.test_cli_runner().invoke(args=["documents", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 partial files older than 60 minutes removed (1 younger kept)." in result.output
+    assert not old.exists() and young.exists()  # a young one may still be being written
+    assert stored_path(app, ORPHAN).exists()  # a finished file without a row may be wanted: only reported
+    young.unlink()
+    stored_path(app, ORPHAN).unlink()
+    assert check(app).exit_code == 0
 
 
 def test_a_file_whose_bytes_changed_is_reported_as_a_checksum_mismatch(app, people, make_doc):
