@@ -76,7 +76,10 @@ def paginated(stmt, serialise) -> dict:
 
 
 def json_body() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser follows; silent=True only covers malformed JSON
+        data = None
     if not isinstance(data, dict):
         abort(400, "Send a JSON object with Content-Type: application/json.")
     try:  # JSON may spell lone surrogates (\ud800) that no database can store
