@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from aocp import policy
 from aocp.audit import AuditEntry
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.plans import reports, services
-from aocp.plans.models import ActionLine, ProgressReport
+from aocp.plans.models import ActionLine, ProgressReport, ReportRevision
 from aocp.plans.reports import Conflict
 from aocp.plans.services import PlanError
 from aocp.policy import PermissionDenied
@@ -320,6 +320,9 @@ def test_missing_reports_list_each_lead_of_each_line_not_yet_filed_this_quarter(
     done = reports.save_draft(staff, lines["T1.3"], 2026, 3, status="completed", narrative="x", today=TODAY)
     reports.submit_report(staff, done, done.version)
     reports.accept_report(people["admin"], done, done.version)
+    # Accepted before TODAY, whatever day the suite runs on (status as of a day counts what was accepted by then).
+    db.session.execute(update(ReportRevision).where(ReportRevision.report_id == done.id)
+                       .values(created_at=datetime(2026, 11, 20)))
     missing = reports.missing_reports(TODAY, plan)
     assert [(m.action_line.code, m.lead.code if m.lead else None, m.state) for m in missing] == [
         ("T1.1", "MYS", "draft"), ("T1.1", "PHL", "draft"), ("T1.4", None, None)]
