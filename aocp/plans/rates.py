@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Integer, case, func, literal_column, select, union_all
+from sqlalchemy import func, select
 
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
@@ -221,87 +221,101 @@ def _joined(stmt, joins):
     return stmt
 
 
-def _line_counts(plan: Plan, cutoff: datetime, grouping: str | None) -> dict:
-    """{group key: (label, order, completed, counted)} in one aggregate query."""
-    cols, joins = _group_columns(grouping)
+def _line_statuses(plan: Plan, cutoff: datetime) -> dict[int, str]:
+    """{action line id: status as of the moment} for every line of the plan (one query)."""
     latest = latest_accepted(plan.id, cutoff)
-    status = _status(latest)
-    stmt = select(*cols, func.sum(case((status == "completed", 1), else_=0)),
-                  func.sum(case((status == "withdrawn", 0), else_=1)))
-    stmt = _joined(stmt.select_from(ActionLine), joins)
-    stmt = stmt.outerjoin(latest, latest.c.action_line_id == ActionLine.id).where(ActionLine.plan_id == plan.id)
-    if cols:
-        stmt = stmt.group_by(*cols)
-    out = {}
-    for row in db.session.execute(stmt):
-        key, label, order = (row[0], row[1], row[2]) if cols else (None, "", 0)
-        out[key] = (label, order, int(row[-2] or 0), int(row[-1] or 0))
-    return out
+    stmt = (select(ActionLine.id, _status(latest)).outerjoin(latest, latest.c.action_line_id == ActionLine.id)
+            .where(ActionLine.plan_id == plan.id))
+    return {line_id: status for line_id, status in db.session.execute(stmt)}
 
 
-def _milestone_sums(plan: Plan, cutoff: datetime, grouping: str | None) -> dict:
-    """{group key: (milestones due, sum of % done)} in one aggregate query."""
-    cols, joins = _group_columns(grouping)
-    latest = latest_accepted(plan.id, cutoff)
-    # The withdrawn lines as a list evaluated once: joined instead, SQLite scanned the window subquery for
-    # every milestone row.
-    withdrawn = select(latest.c.action_line_id).where(latest.c.line_status == "withdrawn")
+def _due_milestones(plan: Plan, cutoff: datetime, statuses: dict[int, str]) -> dict[int, tuple[int, int]]:
+    """{action line id: (milestones due by the moment, sum of their % done)}, lines withdrawn then left out
+    (one query)."""
     percent = _latest_percent(plan.id, cutoff)
-    stmt = select(*cols, func.count(Milestone.id), func.sum(func.coalesce(percent.c.percent, 0)))
-    stmt = stmt.select_from(Milestone).join(ActionLine, ActionLine.id == Milestone.action_line_id)
-    stmt = _joined(stmt, joins)
-    stmt = (stmt.outerjoin(percent, percent.c.milestone_id == Milestone.id)
-            .where(ActionLine.plan_id == plan.id, Milestone.due_on <= cutoff.date(),
-                   ActionLine.id.not_in(withdrawn)))
-    if cols:
-        stmt = stmt.group_by(*cols)
-    return {(row[0] if cols else None): (int(row[-2] or 0), int(row[-1] or 0)) for row in db.session.execute(stmt)}
+    stmt = (select(Milestone.action_line_id, func.count(Milestone.id), func.sum(func.coalesce(percent.c.percent, 0)))
+            .join(ActionLine, ActionLine.id == Milestone.action_line_id)
+            .outerjoin(percent, percent.c.milestone_id == Milestone.id)
+            .where(ActionLine.plan_id == plan.id, Milestone.due_on <= cutoff.date())
+            .group_by(Milestone.action_line_id))
+    return {line_id: (int(due), int(total or 0)) for line_id, due, total in db.session.execute(stmt)
+            if statuses.get(line_id) != "withdrawn"}
+
+
+def _group_members(plan: Plan, grouping: str) -> list[tuple]:
+    """(action line id, group key, label, order) rows: a line with two lead countries is in both groups, a line
+    with no working group or no lead in the group None (one query)."""
+    cols, joins = _group_columns(grouping)
+    stmt = _joined(select(ActionLine.id, *cols).select_from(ActionLine), joins).where(ActionLine.plan_id == plan.id)
+    return list(db.session.execute(stmt))
+
+
+def _group_rates(members: list[tuple], statuses: dict[int, str], due: dict[int, tuple[int, int]]
+                 ) -> list[GroupRate]:
+    """Both rates per group, in plan order. Lines' statuses and milestones are read once per dashboard (the
+    window queries are the expensive part) and summed here for every grouping."""
+    sums: dict = {}
+    for line_id, key, label, order in members:
+        status = statuses[line_id]
+        line_due, line_total = due.get(line_id, (0, 0))
+        entry = sums.setdefault(key, [label or "", order, 0, 0, 0, 0])
+        entry[2] += status == "completed"
+        entry[3] += status != "withdrawn"
+        entry[4] += line_due
+        entry[5] += line_total
+    ordered = sorted(sums.items(), key=lambda kv: (kv[0] is None, kv[1][1] if kv[0] is not None else 0, kv[0] or ""))
+    return [GroupRate(key, label, Rate(completed, counted), MilestoneRate(line_due, total))
+            for key, (label, _order, completed, counted, line_due, total) in ordered]
+
+
+def _overall(statuses: dict[int, str]) -> Rate:
+    values = list(statuses.values())
+    return Rate(values.count("completed"), len(values) - values.count("withdrawn"))
+
+
+def _mean_of(due: dict[int, tuple[int, int]]) -> MilestoneRate:
+    return MilestoneRate(sum(d for d, _ in due.values()), sum(t for _, t in due.values()))
 
 
 def achievement_rate(plan: Plan, as_of: date | datetime | None = None) -> Rate:
     """Completed / not withdrawn, as of the date (see the module docstring)."""
-    _label, _order, completed, counted = _line_counts(plan, cutoff_of(as_of), None).get(None, ("", 0, 0, 0))
-    return Rate(completed, counted)
+    return _overall(_line_statuses(plan, cutoff_of(as_of)))
 
 
 def milestone_rate(plan: Plan, as_of: date | datetime | None = None) -> MilestoneRate:
     """Mean % done of the milestones due by the date."""
-    due, total = _milestone_sums(plan, cutoff_of(as_of), None).get(None, (0, 0))
-    return MilestoneRate(due, total)
+    cutoff = cutoff_of(as_of)
+    return _mean_of(_due_milestones(plan, cutoff, _line_statuses(plan, cutoff)))
 
 
 def rates_by(plan: Plan, grouping: str, as_of: date | datetime | None = None) -> list[GroupRate]:
-    """Both rates per programme area, strategy, working group or lead country (two queries), in plan order."""
+    """Both rates per programme area, strategy, working group or lead country (three queries), in plan order."""
     cutoff = cutoff_of(as_of)
-    lines = _line_counts(plan, cutoff, grouping)
-    milestones = _milestone_sums(plan, cutoff, grouping)
-    groups = [GroupRate(key, label or "", Rate(completed, counted), MilestoneRate(*milestones.get(key, (0, 0))))
-              for key, (label, _order, completed, counted) in lines.items()]
-    order = {key: value[1] for key, value in lines.items()}
-    return sorted(groups, key=lambda g: (g.key is None, order[g.key] if g.key is not None else 0, g.key or ""))
+    statuses = _line_statuses(plan, cutoff)
+    return _group_rates(_group_members(plan, grouping), statuses, _due_milestones(plan, cutoff, statuses))
+
+
+def _counts(statuses: dict[int, str]) -> dict[str, int]:
+    counts = dict.fromkeys(LINE_STATUSES, 0)
+    for status in statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def status_counts(plan: Plan, as_of: date | datetime | None = None) -> dict[str, int]:
     """Action lines per status as of the date; every status is present (0 when none)."""
-    latest = latest_accepted(plan.id, cutoff_of(as_of))
-    status = _status(latest)
-    stmt = (select(status, func.count(ActionLine.id)).select_from(ActionLine)
-            .outerjoin(latest, latest.c.action_line_id == ActionLine.id)
-            .where(ActionLine.plan_id == plan.id).group_by(status))
-    counts = dict.fromkeys(LINE_STATUSES, 0)
-    counts.update({s: int(n) for s, n in db.session.execute(stmt)})
-    return counts
+    return _counts(_line_statuses(plan, cutoff_of(as_of)))
 
 
 def summary(plan: Plan, as_of: date | datetime | None = None) -> PlanRates:
-    """Everything a plan dashboard shows, in a fixed number of queries (two per grouping, three more)."""
+    """Everything a plan dashboard shows, in six queries: statuses, milestones and one per grouping."""
     cutoff = cutoff_of(as_of)
-    counts = status_counts(plan, cutoff)
-    counted = sum(counts.values()) - counts["withdrawn"]
-    return PlanRates(as_of=cutoff, overall=Rate(counts["completed"], counted),
-                     milestones=milestone_rate(plan, cutoff), status_counts=counts,
-                     by_area=rates_by(plan, "area", cutoff), by_strategy=rates_by(plan, "strategy", cutoff),
-                     by_working_group=rates_by(plan, "working_group", cutoff), by_lead=rates_by(plan, "lead", cutoff))
+    statuses = _line_statuses(plan, cutoff)
+    due = _due_milestones(plan, cutoff, statuses)
+    by = {grouping: _group_rates(_group_members(plan, grouping), statuses, due) for grouping in GROUPINGS}
+    return PlanRates(as_of=cutoff, overall=_overall(statuses), milestones=_mean_of(due),
+                     status_counts=_counts(statuses), by_area=by["area"], by_strategy=by["strategy"],
+                     by_working_group=by["working_group"], by_lead=by["lead"])
 
 
 def quarters(plan: Plan, until: date) -> list[tuple[int, int]]:
@@ -311,32 +325,33 @@ def quarters(plan: Plan, until: date) -> list[tuple[int, int]]:
 
 
 def trend(plan: Plan, as_of: date | datetime | None = None) -> list[QuarterRate]:
-    """The achievement rate at each quarter of the plan up to the date (two queries)."""
+    """The achievement rate at each quarter of the plan up to the date (two queries).
+
+    The accepted revisions are read once, in order, and each line's status carried forward quarter by quarter
+    (joining every quarter to every earlier revision in SQL grew with quarters x revisions).
+    """
     cutoff = cutoff_of(as_of)
     keys = [y * 4 + q - 1 for y, q in quarters(plan, cutoff.date())]
     if not keys:
         return []
     total = db.session.scalar(select(func.count(ActionLine.id)).where(ActionLine.plan_id == plan.id)) or 0
-    selects = [select(literal_column(str(int(k)), Integer).label("k")) for k in keys]
-    qs = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("q")
     rr = ReportRevision
-    accepted = (select(rr.action_line_id, (rr.year * 4 + rr.quarter - 1).label("k"), rr.line_status,
-                       rr.id.label("revision_id"))
-                .join(ActionLine, ActionLine.id == rr.action_line_id)
-                .where(ActionLine.plan_id == plan.id, rr.state == "accepted", rr.created_at <= cutoff)
-                .subquery("acc"))
-    rn = func.row_number().over(partition_by=(qs.c.k, accepted.c.action_line_id),
-                                order_by=(accepted.c.k.desc(), accepted.c.revision_id.desc()))
-    ranked = (select(qs.c.k.label("qk"), accepted.c.line_status, rn.label("rn"))
-              .select_from(qs).join(accepted, accepted.c.k <= qs.c.k).subquery("ranked"))
-    stmt = (select(ranked.c.qk, func.sum(case((ranked.c.line_status == "completed", 1), else_=0)),
-                   func.sum(case((ranked.c.line_status == "withdrawn", 1), else_=0)))
-            .where(ranked.c.rn == 1).group_by(ranked.c.qk))
-    per_quarter = {int(k): (int(c or 0), int(w or 0)) for k, c, w in db.session.execute(stmt)}
-    out = []
-    for k in keys:
-        completed, withdrawn = per_quarter.get(k, (0, 0))
-        out.append(QuarterRate(k // 4, k % 4 + 1, Rate(completed, total - withdrawn), withdrawn))
+    k = rr.year * 4 + rr.quarter - 1
+    rows = db.session.execute(
+        select(rr.action_line_id, k, rr.line_status)
+        .join(ActionLine, ActionLine.id == rr.action_line_id)
+        .where(ActionLine.plan_id == plan.id, rr.state == "accepted", rr.created_at <= cutoff, k <= keys[-1])
+        .order_by(k, rr.id))
+    status: dict[int, str] = {}  # each line's status as of the quarter being counted
+    out, pending = [], iter(rows)
+    row = next(pending, None)
+    for key in keys:
+        while row is not None and row[1] <= key:  # revisions of this quarter or earlier, newest last
+            status[row[0]] = row[2]
+            row = next(pending, None)
+        values = list(status.values())
+        completed, withdrawn = values.count("completed"), values.count("withdrawn")
+        out.append(QuarterRate(key // 4, key % 4 + 1, Rate(completed, total - withdrawn), withdrawn))
     return out
 
 
