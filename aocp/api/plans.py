@@ -251,13 +251,10 @@ def _line_options() -> tuple:
 def list_action_lines():
     """Filters: plan, area, strategy (codes), wg (body code), lead (Member State code), status (as of now)."""
     args = request.args
-    latest = rates.latest_accepted(None, utcnow())
-    status = func.coalesce(latest.c.line_status, "not_started")
-    stmt = (select(ActionLine, status.label("line_status"))
+    stmt = (select(ActionLine)
             .join(Plan, Plan.id == ActionLine.plan_id)
             .join(Strategy, Strategy.id == ActionLine.strategy_id)
             .join(ProgrammeArea, ProgrammeArea.id == Strategy.area_id)
-            .outerjoin(latest, latest.c.action_line_id == ActionLine.id)
             .options(*_line_options())
             .order_by(Plan.start_year.desc(), Plan.code, ActionLine.position, ActionLine.code))
     errors = {}
@@ -283,18 +280,17 @@ def list_action_lines():
     if (wanted := args.get("status")) is not None:
         if wanted not in LINE_STATUSES:
             errors["status"] = f"One of {', '.join(LINE_STATUSES)}."
-        stmt = stmt.where(status == wanted)
+        # Only this filter needs every line's status; otherwise those of the page's lines are read after.
+        latest = rates.latest_accepted(None, utcnow())
+        stmt = (stmt.outerjoin(latest, latest.c.action_line_id == ActionLine.id)
+                .where(func.coalesce(latest.c.line_status, "not_started") == wanted))
     if errors:
         return bad_request("Some filters are not valid.", errors)
-    return _paginated_rows(stmt)
-
-
-def _paginated_rows(stmt) -> dict:
-    """The pagination envelope over (ActionLine, status) rows."""
     page, per_page = page_args()
     total = db.session.scalar(select(db.func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": [line_json(line, status) for line, status in rows], "page": page, "per_page": per_page,
+    lines = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    statuses = rates.statuses_of([line.id for line in lines])
+    return {"items": [line_json(line, statuses[line.id]) for line in lines], "page": page, "per_page": per_page,
             "total": total, "pages": (total + per_page - 1) // per_page}
 
 
