@@ -33,6 +33,8 @@ from aocp.timeutil import utcnow
 OPEN = ("open", "in_progress")
 ROLE_ORDER = case({"chair": 0, "vice_chair": 1, "member": 2, "observer": 3}, value=Membership.role, else_=4)
 # Pages built by the minutes, calendar and export modules; linked only once they exist.
+# Members shown on a workspace page (chairs first); the members page lists them all, a page at a time.
+WORKSPACE_MEMBERS = 12
 LINKED_ENDPOINTS = ("meetings.minutes", "meetings.meeting_ics", "meetings.export")
 
 
@@ -129,10 +131,8 @@ def workspaces():
 def workspace(code: str):
     body = load_body(code)
     today = utc_today()
-    members = db.session.execute(
-        select(Membership).join(User, User.id == Membership.user_id).options(joinedload(Membership.user))
-        .where(Membership.body_id == body.id, User.status == "active").order_by(ROLE_ORDER, User.name)
-    ).scalars().all()
+    members = db.session.execute(_memberships(body).limit(WORKSPACE_MEMBERS)).scalars().all()
+    member_total = db.session.scalar(select(func.count()).select_from(_memberships(body).order_by(None).subquery()))
     meetings = select(Meeting).options(joinedload(Meeting.host)).where(Meeting.body_id == body.id)
     upcoming = db.session.execute(meetings.where(Meeting.ends_on >= today)
                                   .order_by(Meeting.starts_on, Meeting.id).limit(20)).scalars().all()
@@ -148,9 +148,31 @@ def workspace(code: str):
         select(Document).options(joinedload(Document.org))
         .where(visible_clause(current_user), Document.body_id == body.id, Document.deleted_at.is_(None))
         .order_by(Document.updated_at.desc(), Document.id.desc()).limit(10)).scalars().all()
-    return render_template("meetings/workspace.html", body=body, members=members, upcoming=upcoming, past=past,
+    return render_template("meetings/workspace.html", body=body, members=members, member_total=member_total,
+                           upcoming=upcoming, past=past,
                            actions=actions, open_total=open_total, documents=documents, today=today,
                            statuses=ACTION_STATUSES)
+
+
+@bp.get("/workspaces/<code>/members")
+@guard("workspaces.view")
+def members(code: str):
+    """Every active member, a page at a time, and how many each organisation has (its delegation)."""
+    body = load_body(code)
+    page = db.paginate(_memberships(body), page=page_arg(), per_page=50, error_out=False)
+    delegations = db.session.execute(
+        select(Organisation.code, Organisation.name, func.count()).select_from(Membership)
+        .join(User, User.id == Membership.user_id).join(Organisation, Organisation.id == User.org_id)
+        .where(Membership.body_id == body.id, User.status == "active")
+        .group_by(Organisation.code, Organisation.name).order_by(Organisation.code)).all()
+    return render_template("meetings/members.html", body=body, page=page, delegations=delegations)
+
+
+def _memberships(body: Body):
+    """The body's memberships of active people, chairs first, with the person and their organisation."""
+    return (select(Membership).join(User, User.id == Membership.user_id)
+            .options(joinedload(Membership.user))
+            .where(Membership.body_id == body.id, User.status == "active").order_by(ROLE_ORDER, User.name, User.id))
 
 
 # Scheduling

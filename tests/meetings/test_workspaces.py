@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from aocp.extensions import db
 from aocp.meetings import services
 from aocp.meetings.models import ActionItem, Meeting
-from aocp.orgs.models import Body
+from aocp.orgs.models import Body, Membership
 from tests.conftest import body, org
 from tests.meetings.conftest import counted, make_doc, page, schedule, sign_in, soon, user
 
@@ -72,6 +72,36 @@ def test_the_workspace_shows_description_members_meetings_and_actions(app, clien
     assert "Schedule a meeting" not in html  # a member contributes, the chair manages
 
 
+def test_a_big_working_group_shows_its_chairs_first_and_links_to_every_member_page_by_page(
+        app, client, people, make_user):
+    for n in range(60):
+        make_user("delegate", "IDN" if n % 2 else "VNM", email=f"wg{n:02}@example.org", name=f"Zz Member {n:02}",
+                  bodies={"WGTIM": "member"})
+    sign_in(app, client, people["tha"])
+    html = page(client, "/workspaces/WGTIM")
+    assert html.count("<td>Zz Member") + html.count("Aminah Chair") <= 12 and "Aminah Chair" in html  # chairs first
+    with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.body_id == body("WGTIM").id))
+    assert f"All {total} members of WGTIM, by delegation" in html
+    first, second = page(client, "/workspaces/WGTIM/members"), page(client, "/workspaces/WGTIM/members?page=2")
+    names = [f"Zz Member {n:02}" for n in range(60)]
+    assert all((name in first) != (name in second) for name in names)  # each person on exactly one page
+    assert "Aminah Chair" in first and f"Page 1 of 2 ({total} in all)" in first
+    assert "Indonesia (IDN)</td><td>30<" in first and "Viet Nam (VNM)</td><td>30<" in first
+
+
+def test_the_members_page_costs_the_same_queries_with_more_members(app, client, people, make_user):
+    sign_in(app, client, people["tha"])
+    with counted(app) as few:
+        assert client.get("/workspaces/WGTIM/members").status_code == 200
+    for n in range(80):
+        make_user("delegate", "PHL", email=f"more{n}@example.org", bodies={"WGTIM": "member"})
+    with counted(app) as many:
+        assert "Philippines (PHL)</td><td>80<" in page(client, "/workspaces/WGTIM/members")
+    assert len(many) == len(few), (len(few), len(many))
+
+
 def test_past_meetings_are_paginated(app, client, people):
     with app.app_context():
         for n in range(1, 13):
@@ -121,6 +151,7 @@ def test_a_non_member_gets_404_for_the_workspace_and_its_pages(app, client, peop
     assert client.get("/workspaces/WGTIM").status_code == 404
     assert client.get("/workspaces/wgtim").status_code == 404
     assert client.get("/workspaces/WGTIM/meetings/new").status_code == 404
+    assert client.get("/workspaces/WGTIM/members").status_code == 404
     assert client.get(f"/meetings/{meeting}").status_code == 404
     assert client.get("/workspaces/WGSMD").status_code == 200  # their own body
 
@@ -132,7 +163,7 @@ def test_an_unknown_workspace_is_404(app, client, people):
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, people):
-    for url in ("/workspaces/", "/workspaces/WGTIM", "/actions/"):
+    for url in ("/workspaces/", "/workspaces/WGTIM", "/workspaces/WGTIM/members", "/actions/"):
         r = client.get(url)
         assert r.status_code == 302 and "/login?next=" in r.headers["Location"]
 
