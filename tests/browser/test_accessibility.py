@@ -103,6 +103,7 @@ DELEGATE_PAGES = [
     ("search-results", "/documents/?q=country+report"),
     ("capacity-building", "/documents/capacity-building"),
     ("workspace", "/workspaces/WGTIM"),
+    ("workspace-members", "/workspaces/WGTIM/members"),
     ("meeting", "/meetings/{meeting}"),
     ("action-items", "/actions/"),
     ("calendar", "/calendar"),
