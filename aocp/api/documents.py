@@ -25,6 +25,7 @@ from aocp.documents.filecheck import clean_name
 from aocp.documents.models import ACCESS_LEVELS, Document, DocumentGrant, DocumentVersion
 from aocp.documents.storage import TooLarge
 from aocp.extensions import db
+from aocp.meetings.models import Meeting
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import PermissionDenied, can, record_denial
 from aocp.web import json_error
@@ -41,13 +42,13 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 LONG_TEXTS = {"description", "note"}
 
-UPLOAD_FIELDS = {"title", "description", "type", "language", "org", "body", "action_line", "tags", "access",
-                 "access_body", "access_orgs", "access_people", "note"}
+UPLOAD_FIELDS = {"title", "description", "type", "language", "org", "body", "meeting_id", "action_line", "tags",
+                 "access", "access_body", "access_orgs", "access_people", "note"}
 REPEATABLE = {"tags", "access_orgs", "access_people"}  # repeated parts or one comma-separated value
-DETAIL_FIELDS = {"title", "description", "type", "language", "org", "body", "action_line", "tags"}
+DETAIL_FIELDS = {"title", "description", "type", "language", "org", "body", "meeting_id", "action_line", "tags"}
 ACCESS_FIELDS = {"level", "body", "orgs", "people"}
 # The services' field names, as the API spells them.
-SERVICE_FIELDS = {"doc_type": "type", "access_level": "access", "files": "file"}
+SERVICE_FIELDS = {"doc_type": "type", "access_level": "access", "files": "file", "meeting": "meeting_id"}
 ACCESS_SERVICE_FIELDS = {"access_level": "level", "access_body": "body", "access_orgs": "orgs",
                          "access_people": "people"}
 
@@ -186,6 +187,17 @@ def _body(name: str, code: str | None) -> Body | None:
     if b is None:
         raise Invalid({name: "Unknown body code."})
     return b
+
+
+def _meeting(value) -> Meeting | None:
+    """A meeting by id (a number, or its digits as text), which the caller may see; None or "" for none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    meeting = db.session.get(Meeting, int(text)) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+    if meeting is None or not can(g.api_user, "workspaces.view", meeting):
+        raise Invalid({"meeting_id": "No meeting with that id that you may see."})
+    return meeting
 
 
 def _orgs(name: str, codes: list[str]) -> list[Organisation]:
@@ -373,7 +385,8 @@ def create_document():
                                doc_type=values.get("type", "") or "other",
                                language=values.get("language", "") or "en", body=body,
                                action_line=values.get("action_line", ""),
-                               tags=services.parse_tags(values.get("tags", "")))
+                               tags=services.parse_tags(values.get("tags", "")),
+                               meeting=_meeting(values.get("meeting_id")))
     level = values.get("access", "").strip() or (body.default_access if body else "asean")
     access_ = _access_input(level, values.get("access_body"), values.get("access_orgs"),
                             values.get("access_people"),
@@ -415,8 +428,9 @@ def update_document(doc_id: int):
         body = doc.body
     action_line = _text("action_line", data["action_line"]) if "action_line" in data else doc.action_line
     tags = services.parse_tags(_items("tags", data["tags"])) if "tags" in data else doc.tag_names
+    meeting = _meeting(data["meeting_id"]) if "meeting_id" in data else doc.meeting
     details = services.Details(title=title, org=org, description=description, doc_type=doc_type,
-                               language=language, body=body, action_line=action_line, tags=tags)
+                               language=language, body=body, action_line=action_line, tags=tags, meeting=meeting)
     with services.committing():
         services.update_details(g.api_user, doc, details)
     return full_json(doc, g.api_user)

@@ -204,6 +204,8 @@ SCHEMAS.update({
         "description": STR, "type": _DOC_TYPE, "language": {"type": "string", "description": "Default en"},
         "org": {"type": "string", "description": "Organisation code; default the caller's organisation"},
         "body": {"type": "string", "description": "Body code"},
+        "meeting_id": {"type": "integer", "description": "A meeting the paper is for (one you may see); the body "
+                                                          "defaults to the meeting's and must match it"},
         "action_line": {"type": "string", "description": "e.g. TI1.1"},
         "tags": {"type": "string", "description": "Comma-separated"},
         "access": {**_ACCESS_LEVEL, "description": "Default: the body's default level when a body is given, "
@@ -214,7 +216,7 @@ SCHEMAS.update({
         "note": {"type": "string", "description": "A note for the first version"}}},
     "DocumentUpdate": {"type": "object", "additionalProperties": False, "properties": {
         "title": STR, "description": STR, "type": _DOC_TYPE, "language": STR, "org": STR, "body": _NULLABLE_STR,
-        "action_line": STR, "tags": _CODES}},
+        "meeting_id": {"type": "integer", "nullable": True}, "action_line": STR, "tags": _CODES}},
     "VersionUpload": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}, "note": {"type": "string", "description": "What changed"}}},
     "DocumentAudience": {"type": "object", "properties": {

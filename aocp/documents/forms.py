@@ -1,15 +1,24 @@
 """Document forms. Choices come from the database (see `fill_choices`); the services check the rest."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from aocp.documents.models import ACCESS_LEVELS, DOC_TYPES, LANGUAGES
 from aocp.extensions import db
+from aocp.meetings.access import visible_bodies_clause
+from aocp.meetings.models import Meeting
 from aocp.orgs.models import Body, Organisation
+from aocp.timeutil import utcnow
+
+# Meetings offered on the upload and edit forms: those the person may see, from a year back, newest first.
+MEETING_CHOICES = 60
 
 
 class DetailsFields(FlaskForm):
@@ -19,6 +28,7 @@ class DetailsFields(FlaskForm):
     language = SelectField("Language", choices=list(LANGUAGES.items()), default="en")
     org = SelectField("From (organisation)", validators=[DataRequired()])
     body = SelectField("Body (working group)", validators=[Optional()])
+    meeting = SelectField("Meeting", validators=[Optional()])
     action_line = StringField("AMCAP action line", validators=[Optional(), Length(max=16)],
                               render_kw={"placeholder": "e.g. TI1.1", "pattern": "[A-Za-z]{2}[0-9]\\.[0-9]{1,2}"})
     tags = StringField("Tags", validators=[Optional(), Length(max=500)], render_kw={"placeholder": "nickel, ESG"})
@@ -66,3 +76,16 @@ def fill_choices(form) -> None:
     if hasattr(form, "access_body"):
         form.access_body.choices = body_choices
         form.access_orgs.choices = [(o.code, o.name) for o in orgs]
+
+
+def meeting_choices(form, user, keep: Meeting | None = None) -> None:
+    """The meetings a document may be filed for; `keep` (the document's own, or the one the link named) stays
+    in the list even when it is older."""
+    since = utcnow().date() - timedelta(days=365)
+    meetings = db.session.execute(
+        select(Meeting).options(joinedload(Meeting.body))
+        .where(visible_bodies_clause(user, Meeting.body_id), Meeting.ends_on >= since)
+        .order_by(Meeting.starts_on.desc(), Meeting.id.desc()).limit(MEETING_CHOICES)).scalars().all()
+    if keep is not None and keep not in meetings:
+        meetings.append(keep)
+    form.meeting.choices = [("", "—")] + [(str(m.id), f"{m.title}, {m.starts_on:%d %b %Y}") for m in meetings]

@@ -62,6 +62,7 @@ class Document(db.Model):
     body: Mapped["Body | None"] = relationship(foreign_keys=[body_id])  # noqa: F821
     access_body: Mapped["Body | None"] = relationship(foreign_keys=[access_body_id])  # noqa: F821
     uploader: Mapped["User | None"] = relationship(foreign_keys=[uploader_id])  # noqa: F821
+    meeting: Mapped["Meeting | None"] = relationship()  # noqa: F821
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", order_by="DocumentVersion.number.desc()", cascade="all, delete-orphan",
         passive_deletes=True)

@@ -12,7 +12,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -28,6 +28,9 @@ from aocp.notifications import documents as notices
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import PermissionDenied, can
 from aocp.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from aocp.meetings.models import Meeting
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ class Details:
     body: Body | None = None
     action_line: str = ""
     tags: list[str] = field(default_factory=list)
+    meeting: Meeting | None = None  # a paper for this meeting (its body is the document's body)
 
 
 @dataclass
@@ -95,7 +99,15 @@ def parse_tags(raw: str | list[str]) -> list[str]:
     return tags
 
 
-def _check_details(d: Details) -> None:
+def _check_details(actor: User, d: Details, kept: Meeting | None = None) -> None:
+    if d.meeting is not None:
+        if d.meeting is not kept and not can(actor, "workspaces.view", d.meeting):
+            raise DocumentError("Choose a meeting from the list.", "meeting")
+        if d.body is None:
+            d.body = d.meeting.body
+        elif d.body.id != d.meeting.body_id:
+            raise DocumentError(f"{d.meeting.title} is a meeting of {d.meeting.body.short_name}: choose that body, "
+                                "or no meeting.", "meeting")
     if any("\x00" in (v or "") for v in (d.title, d.description, d.action_line)):
         raise DocumentError("Text may not contain NUL characters.", "description")
     d.title = " ".join((d.title or "").split())
@@ -189,11 +201,11 @@ def create(actor: User, upload: Upload, details: Details, access: Access, note: 
     """A new document with its first version."""
     if not can(actor, "documents.upload"):
         raise PermissionDenied("documents.upload")
-    _check_details(details)
+    _check_details(actor, details)
     _check_access(access)
     doc = Document(title=details.title, description=details.description or "", doc_type=details.doc_type,
                    language=details.language, org=details.org, body=details.body,
-                   action_line=details.action_line, uploader=actor, version_count=0)
+                   action_line=details.action_line, meeting=details.meeting, uploader=actor, version_count=0)
     _set_tags(doc, details.tags)
     _apply_access(doc, access)
     db.session.add(doc)
@@ -241,16 +253,18 @@ def restore_version(actor: User, doc: Document, old: DocumentVersion) -> Documen
 
 def update_details(actor: User, doc: Document, details: Details) -> None:
     _require(actor, "documents.edit", doc)
-    _check_details(details)
-    before = {"title": doc.title, "type": doc.doc_type, "tags": doc.tag_names}
+    _check_details(actor, details, kept=doc.meeting)
+    before = {"title": doc.title, "type": doc.doc_type, "tags": doc.tag_names, "meeting_id": doc.meeting_id}
     doc.title, doc.description, doc.doc_type = details.title, details.description or "", details.doc_type
     doc.language, doc.org, doc.body, doc.action_line = (details.language, details.org, details.body,
                                                          details.action_line)
+    doc.meeting = details.meeting
     _set_tags(doc, details.tags)
     doc.updated_at = utcnow()
     db.session.flush()
     audit.record("document.updated", actor, ("document", doc.id),
-                 {"before": before, "after": {"title": doc.title, "type": doc.doc_type, "tags": doc.tag_names}})
+                 {"before": before, "after": {"title": doc.title, "type": doc.doc_type, "tags": doc.tag_names,
+                                              "meeting_id": doc.meeting_id}})
     search.index(doc)
 
 

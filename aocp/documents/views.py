@@ -16,11 +16,13 @@ from aocp import audit
 from aocp.accounts.models import User
 from aocp.documents import access, queries, services
 from aocp.documents.downloads import deliver, previewable
-from aocp.documents.forms import AccessForm, CommentForm, DetailsForm, UploadForm, VersionForm, fill_choices
+from aocp.documents.forms import (AccessForm, CommentForm, DetailsForm, UploadForm, VersionForm, fill_choices,
+                                 meeting_choices)
 from aocp.documents.models import DOC_TYPES, Document, DocumentComment, DocumentVersion
 from aocp.documents.storage import TooLarge, storage
 from aocp.extensions import db
 from aocp.forms import ActionForm
+from aocp.meetings.models import Meeting
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import can, guard, record_denial, require
 
@@ -57,12 +59,23 @@ def _by_code(model, code: str):
     return db.session.execute(select(model).where(model.code == code)).scalar_one_or_none() if code else None
 
 
-def _details(form) -> services.Details:
+def _details(form, doc: Document | None = None) -> services.Details:
     org = _by_code(Organisation, form.org.data) or current_user.org
     return services.Details(title=form.title.data or "", org=org, description=form.description.data or "",
                             doc_type=form.doc_type.data, language=form.language.data,
                             body=_by_code(Body, form.body.data), action_line=form.action_line.data or "",
-                            tags=services.parse_tags(form.tags.data or ""))
+                            tags=services.parse_tags(form.tags.data or ""),
+                            meeting=_meeting(form.meeting.data, doc.meeting if doc else None))
+
+
+def _meeting(value, kept: Meeting | None = None) -> Meeting | None:
+    """The meeting an id names (from the form's list, or a link), if the viewer may see it; the document's own
+    meeting stays as it is."""
+    value = str(value or "")
+    if kept is not None and value == str(kept.id):
+        return kept
+    meeting = db.session.get(Meeting, int(value)) if value.isascii() and value.isdigit() and len(value) < 10 else None
+    return meeting if meeting is not None and can(current_user, "workspaces.view", meeting) else None
 
 
 def _access(form) -> services.Access:
@@ -124,14 +137,17 @@ def capacity_building():
 def upload():
     form = UploadForm()
     fill_choices(form)
+    linked = _meeting(request.args.get("meeting"))  # a meeting page's "Share ... for this meeting" link
+    meeting_choices(form, current_user, keep=linked)
     if request.method == "GET":
         form.org.data = current_user.org.code
         if request.args.get("type") in DOC_TYPES:  # e.g. a meeting's "Share the country report" link
             form.doc_type.data = request.args["type"]
-        body = _by_code(Body, request.args.get("body", "").upper())
+        body = linked.body if linked else _by_code(Body, request.args.get("body", "").upper())
         if body:
             form.body.data = form.access_body.data = body.code
             form.access_level.data = body.default_access
+        form.meeting.data = str(linked.id) if linked else ""
     status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         files = [f for f in form.files.data if f and f.filename]
@@ -169,6 +185,7 @@ def _activity(doc: Document) -> list[audit.AuditEntry]:
 # Everything the document's page shows, in a fixed number of queries however many versions it has.
 DETAIL_OPTIONS = (
     joinedload(Document.org), joinedload(Document.body), joinedload(Document.access_body),
+    joinedload(Document.meeting).joinedload(Meeting.body),
     joinedload(Document.uploader).lazyload(User.memberships), selectinload(Document.tags),
     selectinload(Document.versions).options(defer(DocumentVersion.text),
                                             joinedload(DocumentVersion.uploaded_by).lazyload(User.memberships)),
@@ -202,13 +219,15 @@ def edit(doc_id: int):
     doc = _load(doc_id, "documents.edit")
     form = DetailsForm(obj=None if request.method == "POST" else doc)
     fill_choices(form)
+    meeting_choices(form, current_user, keep=doc.meeting)
     if request.method == "GET":
         form.org.data = doc.org.code
         form.body.data = doc.body.code if doc.body else ""
+        form.meeting.data = str(doc.meeting_id or "")
         form.tags.data = ", ".join(doc.tag_names)
     if form.validate_on_submit():
         try:
-            details = _details(form)
+            details = _details(form, doc)
             if not details.title:
                 raise services.DocumentError("A title is required.", "title")
             services.update_details(current_user, doc, details)
