@@ -128,6 +128,7 @@ ID_TABLES = {
     "membership_id": "memberships", "user_id": "users", "inv_id": "invitations", "token_id": "api_tokens",
     "notification_id": "notifications", "row_id": "user_sessions", "body_id": "bodies", "org_id": "organisations",
     "milestone_id": "milestones", "revision_id": "minutes_revisions", "chair": "users", "group_with": "meetings",
+    "decision_id": "decisions",
     "present": "users", "user_ids": "users", "evidence": "documents", "order": "agenda_items",
 }
 
@@ -169,6 +170,7 @@ def build_world(app: Flask) -> World:
             meeting = db.session.execute(select(Meeting).where(Meeting.status == "held")).scalars().first()
             meetings.save_minutes(admin, meeting, "Minutes of the meeting.", meetings.minutes_of(meeting).version)
             meetings.circulate_minutes(admin, meeting)
+            meetings.add_decision(admin, meeting, "The meeting noted the country reports.")
         db.session.commit()
         for name, table in ID_TABLES.items():
             world.ids[name] = list(db.session.execute(text(f"SELECT id FROM {table} ORDER BY id")).scalars())

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from aocp.api.accounts import MAX_ID
 from aocp.extensions import db
 from aocp.meetings.markdown import render
-from aocp.meetings.models import ActionItem, AgendaItem, Meeting
+from aocp.meetings.models import ActionItem, AgendaItem, Decision, Meeting
 from aocp.meetings.services import Conflict, MeetingError
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import RULES, PermissionDenied, can, record_denial
@@ -254,6 +254,13 @@ def load_item(meeting: Meeting, item_id: int) -> AgendaItem:
     if item is None or item.meeting_id != meeting.id:
         raise Refused(_not_found("agenda item"))
     return item
+
+
+def load_decision(meeting: Meeting, decision_id: int) -> Decision:
+    decision = db.session.get(Decision, decision_id)
+    if decision is None or decision.meeting_id != meeting.id:
+        raise Refused(_not_found("decision"))
+    return decision
 
 
 def load_action(item_id: int, rule: str | None = None) -> ActionItem:

@@ -14,8 +14,8 @@ from aocp.accounts.models import User
 from aocp.api import bp
 from aocp.api.accounts import json_body, paginated
 from aocp.api.auth import api_guard
-from aocp.api.meeting_fields import (MAX_ID, Fields, bad_request, body_by_code, handled, load_action, load_item,
-                                     load_meeting, minutes_state, org_by_code)
+from aocp.api.meeting_fields import (MAX_ID, Fields, bad_request, body_by_code, handled, load_action,
+                                     load_decision, load_item, load_meeting, minutes_state, org_by_code)
 from aocp.api.meetings import person
 from aocp.extensions import db
 from aocp.meetings import access, services
@@ -78,6 +78,33 @@ def add_decision(meeting_id: int):
     decision = services.add_decision(g.api_user, meeting, text, item)
     db.session.commit()
     return decision_json(decision), 201
+
+
+@bp.patch("/meetings/<int:meeting_id>/decisions/<int:decision_id>")
+@api_guard("meetings.manage")
+@handled
+def update_decision(meeting_id: int, decision_id: int):
+    meeting = load_meeting(meeting_id, "meetings.manage")
+    decision = load_decision(meeting, decision_id)
+    f = Fields(json_body(), {"text", "agenda_item_id"})
+    text = f.text("text", required=True, max_length=5000, multiline=True) if f.has("text") else decision.text
+    item_id = f.whole("agenda_item_id", 1, MAX_ID, nullable=True) if f.has("agenda_item_id") \
+        else decision.agenda_item_id
+    f.check()
+    item = load_item(meeting, item_id) if item_id is not None else None
+    services.update_decision(g.api_user, decision, text, item)
+    db.session.commit()
+    return decision_json(decision)
+
+
+@bp.delete("/meetings/<int:meeting_id>/decisions/<int:decision_id>")
+@api_guard("meetings.manage")
+@handled
+def remove_decision(meeting_id: int, decision_id: int):
+    meeting = load_meeting(meeting_id, "meetings.manage")
+    services.remove_decision(g.api_user, load_decision(meeting, decision_id))
+    db.session.commit()
+    return "", 204
 
 
 # --- action items -----------------------------------------------------------------------------------

@@ -122,6 +122,8 @@ SCHEMAS.update({
                                                   "text": STR, "created_at": TIME}},
     "DecisionCreate": {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
         "text": {"type": "string", "maxLength": 5000}, "agenda_item_id": NULL_INT}},
+    "DecisionUpdate": {"type": "object", "additionalProperties": False, "properties": {
+        "text": {"type": "string", "maxLength": 5000}, "agenda_item_id": NULL_INT}},
     "ActionItem": {"type": "object", "properties": {
         "id": INT, "body": STR, "meeting_id": NULL_INT, "title": STR, "owner_user": _PERSON,
         "owner_org": NULL_STR, "due_on": NULL_DAY, "status": _ACTION_STATUS, "action_line": STR,
@@ -205,6 +207,14 @@ PATHS.update({
         "get": _read("A meeting's decisions", "workspaces.view", _list_of("Decision"), [_MEETING_ID]),
         "post": _write("Record a decision, optionally linked to an agenda item", "meetings.manage",
                        _ok(_ref("Decision"), "201", "Created"), [_MEETING_ID], "DecisionCreate", 400, 422),
+    },
+    "/meetings/{meeting_id}/decisions/{decision_id}": {
+        "patch": _write("Correct a decision's text or agenda item (409 once the minutes are adopted)",
+                        "meetings.manage", _ok(_ref("Decision")), [_MEETING_ID, _p("decision_id", INT)],
+                        "DecisionUpdate", 400, 409, 422),
+        "delete": _write("Remove a decision recorded by mistake (409 once the minutes are adopted)",
+                         "meetings.manage", {"204": {"description": "Removed"}}, [_MEETING_ID, _p("decision_id", INT)],
+                         None, 409),
     },
     "/action-items": {"get": _op(
         "Action items of the bodies the caller may see, soonest due first", "workspaces.view",

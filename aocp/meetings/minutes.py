@@ -320,3 +320,51 @@ def decision_add(meeting_id: int):
             flash("Decision recorded.", "success")
             return redirect(url_for(".minutes", meeting_id=meeting.id) + "#decisions")
     return _page(meeting, decision_form=form, status=400)
+
+
+def _decision(meeting_id: int, decision_id: int) -> tuple[Meeting, Decision]:
+    meeting = load_meeting(meeting_id)
+    require(current_user, "meetings.manage", meeting)
+    decision = db.session.get(Decision, decision_id)
+    if decision is None or decision.meeting_id != meeting.id:
+        abort(404)
+    return meeting, decision
+
+
+@bp.post("/meetings/<int:meeting_id>/decisions/<int:decision_id>")
+@guard("meetings.manage")
+def decision_edit(meeting_id: int, decision_id: int):
+    """Correct a decision's wording or agenda item (until the minutes are adopted)."""
+    meeting, decision = _decision(meeting_id, decision_id)
+    form = DecisionForm()
+    form.agenda_item.choices = _item_choices(meeting)
+    if not form.validate_on_submit():
+        flash("Write the decision (up to 5,000 characters) and choose an agenda item from the list.", "error")
+        return _page(meeting, status=400)
+    item = db.session.get(AgendaItem, form.agenda_item.data) if form.agenda_item.data else None
+    try:
+        services.update_decision(current_user, decision, form.text.data, item)
+        db.session.commit()
+    except services.MeetingError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return _page(meeting, status=400)
+    flash("Decision corrected.", "success")
+    return redirect(url_for(".minutes", meeting_id=meeting.id) + "#decisions")
+
+
+@bp.post("/meetings/<int:meeting_id>/decisions/<int:decision_id>/remove")
+@guard("meetings.manage")
+def decision_remove(meeting_id: int, decision_id: int):
+    meeting, decision = _decision(meeting_id, decision_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_decision(current_user, decision)
+        db.session.commit()
+    except services.MeetingError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return _page(meeting, status=400)
+    flash("Decision removed.", "success")
+    return redirect(url_for(".minutes", meeting_id=meeting.id) + "#decisions")

@@ -312,18 +312,49 @@ def comment_minutes(actor: User, meeting: Meeting, body: str) -> MinutesComment:
 
 # Decisions and action items
 
-def add_decision(actor: User, meeting: Meeting, text: str, item: AgendaItem | None = None) -> Decision:
+def _decision_input(actor: User, meeting: Meeting, text: str, item: AgendaItem | None) -> str:
+    """The decision's text, checked; refused once the minutes holding the decisions are adopted."""
     _require(actor, "meetings.manage", meeting)
+    if db.session.scalar(select(Minutes.status).where(Minutes.meeting_id == meeting.id)) == "adopted":
+        raise MeetingError("The minutes are adopted: their decisions are part of the record and can no longer "
+                           "change.")
     text = (text or "").strip()
     if not text or len(text) > 5000:
         raise MeetingError("A decision of 1 to 5,000 characters is required.", "text")
     if item is not None and item.meeting_id != meeting.id:
         raise MeetingError("That agenda item belongs to another meeting.", "agenda_item")
+    return text
+
+
+def add_decision(actor: User, meeting: Meeting, text: str, item: AgendaItem | None = None) -> Decision:
+    text = _decision_input(actor, meeting, text, item)
     decision = Decision(meeting_id=meeting.id, agenda_item=item, text=text)
     db.session.add(decision)
     db.session.flush()
     audit.record("meeting.decision_added", actor, meeting, {"decision": decision.id})
     return decision
+
+
+def update_decision(actor: User, decision: Decision, text: str, item: AgendaItem | None = None) -> Decision:
+    """Correct a decision's wording or its agenda item; the audit keeps the wording it had."""
+    meeting = db.session.get(Meeting, decision.meeting_id)
+    text = _decision_input(actor, meeting, text, item)
+    before = {"text": decision.text, "agenda_item": decision.agenda_item_id}
+    decision.text, decision.agenda_item = text, item
+    db.session.flush()
+    after = {"text": text, "agenda_item": decision.agenda_item_id}
+    audit.record("meeting.decision_updated", actor, meeting,
+                 {"decision": decision.id, "before": before, "after": after})
+    return decision
+
+
+def remove_decision(actor: User, decision: Decision) -> None:
+    """Remove a decision recorded by mistake; the audit keeps its wording."""
+    meeting = db.session.get(Meeting, decision.meeting_id)
+    _decision_input(actor, meeting, decision.text, None)
+    audit.record("meeting.decision_removed", actor, meeting, {"decision": decision.id, "text": decision.text})
+    db.session.delete(decision)
+    db.session.flush()
 
 
 @dataclass

@@ -601,6 +601,35 @@ def test_only_managers_record_decisions(app, client, ppl, meeting, who, status):
     assert count(app, Decision) == 0
 
 
+def test_the_chair_corrects_and_removes_decisions_until_the_minutes_are_adopted(app, client, ppl, meeting):
+    item = add_item(client, ppl.chair, meeting)
+    made = ok(call(client, "POST", f"/meetings/{meeting}/decisions", ppl.chair, {"text": "Adopted the wrok plan."}),
+              201)
+    extra = ok(call(client, "POST", f"/meetings/{meeting}/decisions", ppl.chair, {"text": "By mistake."}), 201)
+    url = f"/meetings/{meeting}/decisions/{made['id']}"
+    fixed = ok(call(client, "PATCH", url, ppl.chair, {"text": "Adopted the work plan.", "agenda_item_id": item}))
+    assert (fixed["text"], fixed["agenda_item_id"]) == ("Adopted the work plan.", item)
+    assert ok(call(client, "PATCH", url, ppl.chair, {"agenda_item_id": None}))["text"] == "Adopted the work plan."
+    for payload, status in (({"text": " "}, 422), ({"text": "x" * 5001}, 422), ({"colour": "red"}, 422),
+                            ({"agenda_item_id": 999_999}, 404)):
+        assert_error(call(client, "PATCH", url, ppl.chair, payload), status)
+    assert_error(call(client, "PATCH", url, ppl.delegate, {"text": "Mine"}), 403)
+    assert_error(call(client, "DELETE", url, ppl.observer), 403)
+    assert_error(call(client, "PATCH", f"/meetings/{meeting}/decisions/999999", ppl.chair, {"text": "x"}), 404)
+    assert call(client, "DELETE", f"/meetings/{meeting}/decisions/{extra['id']}", ppl.chair).status_code == 204
+    assert [d["id"] for d in ok(call(client, "GET", f"/meetings/{meeting}/decisions", ppl.chair))["items"]] == [
+        made["id"]]
+    with app.app_context():
+        db.session.add(Minutes(meeting_id=meeting, body_md="Adopted.", status="adopted", adopted_at=utcnow()))
+        db.session.commit()
+    assert_error(call(client, "PATCH", url, ppl.chair, {"text": "Too late"}), 409)
+    assert_error(call(client, "DELETE", url, ppl.chair), 409)
+    assert_error(call(client, "POST", f"/meetings/{meeting}/decisions", ppl.chair, {"text": "Too late"}), 409)
+    with app.app_context():
+        assert [d.text for d in db.session.execute(select(Decision)).scalars()] == ["Adopted the work plan."]
+    assert actions(app).count("meeting.decision_updated") == 2 and "meeting.decision_removed" in actions(app)
+
+
 # --- action items -------------------------------------------------------------------------------------------
 
 def assign(client, who: Person, meeting_id: int, **fields) -> dict:

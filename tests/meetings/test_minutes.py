@@ -2,6 +2,7 @@
 adoption (locked, versioned) and decisions."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -494,3 +495,92 @@ def test_only_managers_record_decisions(app, client, cast, wgtim, part, status):
     assert r.status_code == status
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(Decision)).scalar() == 0
+
+
+def _decision(app, cast, wgtim, text: str = "The meeting noted the country reports.") -> int:
+    with app.app_context():
+        d = services.add_decision(user(cast["chair"]), meeting_of(wgtim), text)
+        db.session.commit()
+        return d.id
+
+
+def _decision_changes(app) -> list[tuple[str, dict]]:
+    with app.app_context():
+        return [(e.action, json.loads(e.details)) for e in db.session.execute(
+            select(AuditEntry).where(AuditEntry.action.in_(("meeting.decision_updated", "meeting.decision_removed")))
+            .order_by(AuditEntry.id)).scalars()]
+
+
+def test_chair_corrects_a_decision_and_removes_one_recorded_by_mistake(app, client, cast, wgtim):
+    kept, mistaken = _decision(app, cast, wgtim, "The meeting noted the contry reports."), _decision(
+        app, cast, wgtim, "Recorded twice")
+    with app.app_context():
+        item_id = meeting_of(wgtim).items[1].id
+    sign_in(app, client, cast["chair"])
+    page = client.get(url(wgtim)).get_data(as_text=True)
+    assert f'action="/meetings/{wgtim}/decisions/{kept}"' in page and "Correct or remove this decision" in page
+    token = hidden(page, "csrf_token")
+    r = client.post(f"/meetings/{wgtim}/decisions/{kept}", data={
+        "csrf_token": token, "agenda_item": str(item_id), "text": "The meeting noted the country reports."})
+    assert r.status_code == 302
+    r = client.post(f"/meetings/{wgtim}/decisions/{mistaken}/remove", data={"csrf_token": token})
+    assert r.status_code == 302
+    page = client.get(url(wgtim)).get_data(as_text=True)
+    assert "The meeting noted the country reports." in page and "Agenda item 2: Country reports" in page
+    assert "contry" not in page and "Recorded twice" not in page
+    assert _decision_changes(app) == [
+        ("meeting.decision_updated", {"decision": kept, "before": {"text": "The meeting noted the contry reports.",
+                                                                   "agenda_item": None},
+                                      "after": {"text": "The meeting noted the country reports.",
+                                                "agenda_item": item_id}}),
+        ("meeting.decision_removed", {"decision": mistaken, "text": "Recorded twice"})]
+
+
+def test_bad_corrections_and_other_peoples_attempts_change_nothing(app, client, cast, wgtim):
+    decision = _decision(app, cast, wgtim)
+    other = make_meeting(app, cast["chair"], number=40)
+    with app.app_context():
+        foreign_item = meeting_of(other).items[0].id
+    sign_in(app, client, cast["chair"])
+    token = hidden(client.get(url(wgtim)).get_data(as_text=True), "csrf_token")
+    for data in ({"agenda_item": "0", "text": "  "}, {"agenda_item": str(foreign_item), "text": "Misfiled"},
+                 {"agenda_item": "0", "text": "x" * 5001}):
+        r = client.post(f"/meetings/{wgtim}/decisions/{decision}", data={"csrf_token": token, **data})
+        assert r.status_code == 400 and "Write the decision" in r.get_data(as_text=True), data
+    assert client.post(f"/meetings/{other}/decisions/{decision}", data={
+        "csrf_token": token, "agenda_item": "0", "text": "Moved"}).status_code == 404  # not that meeting's
+    assert client.post(f"/meetings/{wgtim}/decisions/{decision}/remove", data={}).status_code == 400  # no CSRF
+    client = app.test_client()  # a member, in a browser of their own
+    sign_in(app, client, cast["member"])
+    token = hidden(client.get("/profile/").get_data(as_text=True), "csrf_token")
+    assert "Correct or remove this decision" not in client.get(url(wgtim)).get_data(as_text=True)
+    assert client.post(f"/meetings/{wgtim}/decisions/{decision}", data={
+        "csrf_token": token, "agenda_item": "0", "text": "Mine now"}).status_code == 403
+    assert client.post(f"/meetings/{wgtim}/decisions/{decision}/remove",
+                       data={"csrf_token": token}).status_code == 403
+    with app.app_context():
+        assert db.session.get(Decision, decision).text == "The meeting noted the country reports."
+    assert _decision_changes(app) == []
+
+
+def test_decisions_are_locked_with_the_adopted_minutes(app, client, cast, wgtim):
+    decision = _decision(app, cast, wgtim)
+    with app.app_context():
+        chair, m = user(cast["chair"]), meeting_of(wgtim)
+        services.save_minutes(chair, m, "Minutes.", services.minutes_of(m).version)
+        services.circulate_minutes(chair, m)
+        services.adopt_minutes(chair, m)
+        db.session.commit()
+    sign_in(app, client, cast["chair"])
+    page = client.get(url(wgtim)).get_data(as_text=True)
+    assert "Correct or remove this decision" not in page and "Record decision" not in page
+    assert "can no longer change" in page
+    token = hidden(page, "csrf_token")
+    for path, data in ((f"/meetings/{wgtim}/decisions/{decision}", {"agenda_item": "0", "text": "Changed"}),
+                       (f"/meetings/{wgtim}/decisions/{decision}/remove", {}),
+                       (f"/meetings/{wgtim}/decisions", {"agenda_item": "0", "text": "Added late"})):
+        r = client.post(path, data={"csrf_token": token, **data})
+        assert r.status_code == 400 and "can no longer" in r.get_data(as_text=True), path
+    with app.app_context():
+        assert [d.text for d in db.session.execute(select(Decision)).scalars()] == [
+            "The meeting noted the country reports."]
