@@ -1,6 +1,7 @@
 """The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json (a test keeps it in step with the routes)."""
 from __future__ import annotations
 
+from aocp.accounts.models import USER_STATUSES
 from aocp.api import bp
 from aocp.policy import public
 
@@ -74,7 +75,7 @@ SCHEMAS = {
         "members": {"type": "array", "items": _ref("Membership")}}}]},
     "User": {"type": "object", "properties": {
         "id": {"type": "integer"}, "email": STR, "name": STR, "organisation": STR, "role": ROLE,
-        "status": {"type": "string", "enum": ["active", "deactivated"]}, "mfa_enabled": {"type": "boolean"},
+        "status": {"type": "string", "enum": list(USER_STATUSES)}, "mfa_enabled": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"},
         "last_login_at": {"type": "string", "format": "date-time", "nullable": True},
         "memberships": {"type": "array", "items": {"type": "object", "properties": {"body": STR,
