@@ -1,7 +1,7 @@
 """PDF documents with fpdf2 in the platform's fonts, for every ASEAN script.
 
-Sarabun covers Latin, Vietnamese and Thai; Noto Sans Khmer, Lao and Myanmar and Droid Sans Fallback (Chinese)
-are tried in turn for characters it lacks, and HarfBuzz places the marks of the scripts that need it. The
+Sarabun covers Latin, Vietnamese and Thai; Noto Sans Khmer, Lao and Myanmar, Droid Sans Fallback (Chinese) and
+Noto Sans CJK KR (Hangul) are tried in turn for characters it lacks, and HarfBuzz places the marks of the scripts that need it. The
 fonts ship in aocp/static/fonts/ (never fetched at run time).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ FONTS = Path(__file__).resolve().parent / "static" / "fonts"
 FAMILY = "Sarabun"
 FALLBACK_FONTS = {"NotoSansKhmer": "NotoSansKhmer-Regular.ttf", "NotoSansLao": "NotoSansLao-Regular.ttf",
                   "NotoSansMyanmar": "NotoSansMyanmar-Regular.ttf",
-                  "DroidSansFallback": "DroidSansFallback-GB2312.ttf"}
+                  "DroidSansFallback": "DroidSansFallback-GB2312.ttf", "NotoSansKR": "NotoSansKR-KSX1001.ttf"}
 
 
 def use_platform_fonts(pdf: FPDF) -> FPDF:

@@ -18,7 +18,7 @@ from aocp.meetings.models import Participant
 from tests.conftest import body, org
 from tests.meetings._factories import make_meeting, make_people, meeting_of, sign_in, user
 
-NAMES = {"th": "สมชาย ใจดี", "km": "សុខ សុភាព", "vi": "Nguyễn Thị Hồng", "zh": "王小明"}
+NAMES = {"th": "สมชาย ใจดี", "km": "សុខ សុភាព", "vi": "Nguyễn Thị Hồng", "zh": "王小明", "ko": "김민수"}
 
 
 @pytest.fixture
@@ -28,6 +28,8 @@ def cast(make_user):
                                   bodies={"WGTIM": "observer"}, name=NAMES["zh"])
     people["khmer"] = make_user("delegate", org_code="KHM", email="sok@example.org", bodies={"WGTIM": "member"},
                                 name=NAMES["km"])
+    people["korean"] = make_user("observer", org_code="KOR", email="kim@example.org",
+                                 bodies={"WGTIM": "observer"}, name=NAMES["ko"])
     return people
 
 
@@ -51,7 +53,7 @@ def record(app, cast):
         services.attach_paper(user(cast["staff"]), m.items[1], db.session.get(Document, secret_paper))
         services.rsvp(user(cast["member"]), m, "in_person")
         services.rsvp(user(cast["khmer"]), m, "online")
-        services.invite(chair, m, [user(cast["chinese"])])
+        services.invite(chair, m, [user(cast["chinese"]), user(cast["korean"])])
         services.record_attendance(chair, m, {cast["member"], cast["chair"]})
         services.add_decision(chair, m, "The meeting adopted the agenda.", m.items[0])
         services.add_action(chair, body("WGTIM"), services.ActionDetails("Circulate the nickel study",
@@ -119,14 +121,14 @@ def test_non_latin_names_come_through(app, client, cast, record, fmt):
         assert name in text, (fmt, script)
 
 
-def test_the_pdf_embeds_fonts_for_thai_khmer_and_chinese(app, client, cast, record):
+def test_the_pdf_embeds_fonts_for_thai_khmer_chinese_and_korean(app, client, cast, record):
     sign_in(app, client, cast["chair"])
     _, data = download(client, record, "pdf")
     fonts = set()
     for page in pypdf.PdfReader(io.BytesIO(data)).pages:
         for font in page["/Resources"]["/Font"].values():
             fonts.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
-    assert {"Sarabun", "SarabunBold", "NotoSansKhmer", "DroidSansFallback"} <= fonts, fonts
+    assert {"Sarabun", "SarabunBold", "NotoSansKhmer", "DroidSansFallback", "NotoSansCJKKR"} <= fonts, fonts
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "docx"])
