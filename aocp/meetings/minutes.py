@@ -342,15 +342,8 @@ def decision_edit(meeting_id: int, decision_id: int):
         flash("Write the decision (up to 5,000 characters) and choose an agenda item from the list.", "error")
         return _page(meeting, status=400)
     item = db.session.get(AgendaItem, form.agenda_item.data) if form.agenda_item.data else None
-    try:
-        services.update_decision(current_user, decision, form.text.data, item)
-        db.session.commit()
-    except services.MeetingError as err:
-        db.session.rollback()
-        flash(str(err), "error")
-        return _page(meeting, status=400)
-    flash("Decision corrected.", "success")
-    return redirect(url_for(".minutes", meeting_id=meeting.id) + "#decisions")
+    return _change_decision(meeting, lambda: services.update_decision(current_user, decision, form.text.data, item),
+                            "Decision corrected.")
 
 
 @bp.post("/meetings/<int:meeting_id>/decisions/<int:decision_id>/remove")
@@ -359,12 +352,17 @@ def decision_remove(meeting_id: int, decision_id: int):
     meeting, decision = _decision(meeting_id, decision_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    return _change_decision(meeting, lambda: services.remove_decision(current_user, decision), "Decision removed.")
+
+
+def _change_decision(meeting: Meeting, change, done: str):
+    """Run a decision change and commit it, or show the minutes page again with the service's refusal."""
     try:
-        services.remove_decision(current_user, decision)
+        change()
         db.session.commit()
     except services.MeetingError as err:
         db.session.rollback()
         flash(str(err), "error")
         return _page(meeting, status=400)
-    flash("Decision removed.", "success")
+    flash(done, "success")
     return redirect(url_for(".minutes", meeting_id=meeting.id) + "#decisions")

@@ -312,12 +312,17 @@ def comment_minutes(actor: User, meeting: Meeting, body: str) -> MinutesComment:
 
 # Decisions and action items
 
-def _decision_input(actor: User, meeting: Meeting, text: str, item: AgendaItem | None) -> str:
-    """The decision's text, checked; refused once the minutes holding the decisions are adopted."""
+def _require_open_decisions(actor: User, meeting: Meeting) -> None:
+    """Managers change decisions until the minutes holding them are adopted."""
     _require(actor, "meetings.manage", meeting)
     if db.session.scalar(select(Minutes.status).where(Minutes.meeting_id == meeting.id)) == "adopted":
         raise MeetingError("The minutes are adopted: their decisions are part of the record and can no longer "
                            "change.")
+
+
+def _decision_input(actor: User, meeting: Meeting, text: str, item: AgendaItem | None) -> str:
+    """The decision's text, checked, for a meeting whose decisions may still change."""
+    _require_open_decisions(actor, meeting)
     text = (text or "").strip()
     if not text or len(text) > 5000:
         raise MeetingError("A decision of 1 to 5,000 characters is required.", "text")
@@ -351,7 +356,7 @@ def update_decision(actor: User, decision: Decision, text: str, item: AgendaItem
 def remove_decision(actor: User, decision: Decision) -> None:
     """Remove a decision recorded by mistake; the audit keeps its wording."""
     meeting = db.session.get(Meeting, decision.meeting_id)
-    _decision_input(actor, meeting, decision.text, None)
+    _require_open_decisions(actor, meeting)
     audit.record("meeting.decision_removed", actor, meeting, {"decision": decision.id, "text": decision.text})
     db.session.delete(decision)
     db.session.flush()

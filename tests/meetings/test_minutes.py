@@ -558,6 +558,13 @@ def test_bad_corrections_and_other_peoples_attempts_change_nothing(app, client, 
         "csrf_token": token, "agenda_item": "0", "text": "Mine now"}).status_code == 403
     assert client.post(f"/meetings/{wgtim}/decisions/{decision}/remove",
                        data={"csrf_token": token}).status_code == 403
+    client = app.test_client()  # someone of another body does not learn the meeting exists
+    sign_in(app, client, cast["outsider"])
+    token = hidden(client.get("/profile/").get_data(as_text=True), "csrf_token")
+    assert client.post(f"/meetings/{wgtim}/decisions/{decision}", data={
+        "csrf_token": token, "agenda_item": "0", "text": "Outside"}).status_code == 404
+    assert client.post(f"/meetings/{wgtim}/decisions/{decision}/remove",
+                       data={"csrf_token": token}).status_code == 404
     with app.app_context():
         assert db.session.get(Decision, decision).text == "The meeting noted the country reports."
     assert _decision_changes(app) == []
