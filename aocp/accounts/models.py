@@ -52,7 +52,9 @@ class User(UserMixin, db.Model):
     # Times in notifications and emails are shown in this zone (ASEAN spans UTC+6:30 to UTC+9).
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta", server_default="Asia/Jakarta")
 
-    org: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    # "unnested": under an outer join (a document's uploader, say) the organisation is outer-joined too, rather
+    # than nested as (users JOIN organisations), which SQLite materialises in full for every such query.
+    org: Mapped[Organisation] = relationship(lazy="joined", innerjoin="unnested")
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
 
