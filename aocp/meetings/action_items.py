@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.forms import safe_next
-from aocp.meetings import bp, services
+from aocp.meetings import bp, person_search, services
 from aocp.meetings.access import visible_bodies_clause
 from aocp.meetings.forms import ActionItemForm, ActionStatusForm
 from aocp.meetings.models import ACTION_STATUSES, ActionItem
@@ -30,10 +30,10 @@ def add_action(meeting_id: int):
     if form.validate_on_submit():
         owner_org = db.session.execute(select(Organisation).where(Organisation.code == form.owner_org.data)
                                        ).scalar_one_or_none() if form.owner_org.data else None
-        details = services.ActionDetails(
-            title=form.title.data, owner_user=db.session.get(User, form.owner_user.data) if form.owner_user.data
-            else None, owner_org=owner_org, due_on=form.due_on.data, action_line=form.action_line.data or "")
         try:
+            owner_user = person_search.resolve(meeting, "owner", form.owner_user.data, "owner_user")
+            details = services.ActionDetails(title=form.title.data, owner_user=owner_user, owner_org=owner_org,
+                                             due_on=form.due_on.data, action_line=form.action_line.data or "")
             services.add_action(current_user, meeting.body, details, meeting)
             db.session.commit()
         except MeetingError as err:

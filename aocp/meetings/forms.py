@@ -67,16 +67,22 @@ class RsvpForm(FlaskForm):
                       validators=[DataRequired("Answer attending in person, online, or not attending.")])
 
 
+# A person is named by typing (the server resolves it); the page's script suggests from a <datalist>.
+_PERSON_KW = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
+
+
 class InviteForm(_PageForm):
     field_prefix = "invite"
-    person = SelectField("A member of the body", coerce=_int_or_zero, default=0)
+    person = StringField("A member of the body", validators=[Optional()],
+                         render_kw={**_PERSON_KW, "list": "invite-person-list"})
     org = SelectField("Or all members from", default="")
 
 
 class ActionItemForm(_PageForm):
     field_prefix = "action"
     title = StringField("Action", validators=[DataRequired("An action item needs a title."), Length(max=300)])
-    owner_user = SelectField("Owner (person)", coerce=_int_or_zero, default=0)
+    owner_user = StringField("Owner (person)", validators=[Optional()],
+                             render_kw={**_PERSON_KW, "list": "action-owner_user-list"})
     owner_org = SelectField("or owner (Member State)", default="")
     due_on = DateField("Due by", validators=[Optional()])
     action_line = StringField("AMCAP action line", validators=[Optional(), Length(max=16)],

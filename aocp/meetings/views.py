@@ -20,7 +20,7 @@ from aocp.accounts.models import User
 from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db
-from aocp.meetings import bp, services
+from aocp.meetings import bp, person_search, services
 from aocp.meetings.access import visible_bodies_clause
 from aocp.meetings.forms import ActionItemForm, AgendaItemForm, InviteForm, MeetingForm, PaperForm, RsvpForm
 from aocp.meetings.models import (ACTION_STATUSES, RSVP, ActionItem, AgendaItem, AgendaPaper, Decision, Meeting,
@@ -281,15 +281,12 @@ def paper_choices(form: PaperForm, meeting: Meeting) -> None:
 
 
 def _invite_choices(form: InviteForm, meeting: Meeting) -> None:
-    invited = set(db.session.execute(select(Participant.user_id).where(Participant.meeting_id == meeting.id))
-                  .scalars())
-    people = [m for m in _members(meeting.body) if m.id not in invited]
-    form.person.choices = [(0, "—")] + [(m.id, f"{m.name} ({m.code})") for m in people]
-    form.org.choices = [("", "—")] + [(code, code) for code in sorted({m.code for m in people})]
+    """The organisations with someone left to invite; the person is typed (person_search resolves it)."""
+    form.org.choices = [("", "—")] + [(code, code) for code in person_search.invitable_orgs(meeting)]
 
 
 def action_choices(form: ActionItemForm, meeting: Meeting) -> None:
-    form.owner_user.choices = [(0, "—")] + [(m.id, f"{m.name} ({m.code})") for m in _members(meeting.body)]
+    """The Member States that may own an action item; an owning person is typed (person_search resolves it)."""
     states = db.session.execute(select(Organisation.code, Organisation.name)
                                 .where(Organisation.kind == "member_state").order_by(Organisation.name)).all()
     form.owner_org.choices = [("", "—")] + [(s.code, s.name) for s in states]
@@ -407,14 +404,22 @@ def invite(meeting_id: int):
     form = InviteForm()
     _invite_choices(form, meeting)
     if form.validate_on_submit():
-        if form.person.data:
-            people = [db.session.get(User, form.person.data)]
-        elif form.org.data:
-            ids = [m.id for m in _members(meeting.body) if m.code == form.org.data]
-            people = db.session.execute(select(User).where(User.id.in_(ids))).scalars().all()
+        try:
+            person = person_search.resolve(meeting, "invite", form.person.data, "person")
+        except MeetingError as err:
+            person, people = None, []
+            field_error(form, err)
         else:
-            people = []
-            form.person.errors = ["Choose a person or an organisation."]
+            if person is not None:
+                people = [person]
+            elif form.org.data:
+                ids = select(person_search.eligible(meeting, "invite").subquery().c.id)
+                people = db.session.execute(select(User).join(Organisation, Organisation.id == User.org_id)
+                                            .where(User.id.in_(ids), Organisation.code == form.org.data)
+                                            ).scalars().all()
+            else:
+                people = []
+                form.person.errors = ["Type the name or email of a person, or choose an organisation."]
         if people:
             count = services.invite(current_user, meeting, people)
             db.session.commit()

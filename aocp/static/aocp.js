@@ -88,3 +88,37 @@ document.querySelectorAll("form[data-upload]").forEach((form) => {
     xhr.send(new FormData(form));
   });
 });
+
+// Person fields: as one types a name or an email, the server suggests a few matching people in the field's
+// <datalist>. The server resolves the text on submit, so typing in full without script works just as well.
+document.querySelectorAll("datalist[data-people]").forEach((list) => {
+  const input = document.querySelector(`input[list="${list.id}"]`);
+  if (!input) return;
+  let timer = null;
+  let latest = "";
+  const suggest = async (typed) => {
+    const url = new URL(list.dataset.people, window.location.href);
+    url.searchParams.set("q", typed);
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!response.ok || typed !== latest) return;
+      const found = await response.json();
+      if (typed !== latest) return;  // a later keystroke asked again
+      list.replaceChildren(...found.people.map((person) => {
+        const option = document.createElement("option");
+        option.value = person.value;
+        return option;
+      }));
+    } catch (err) {
+      // Offline or signed out: no suggestions; the form still works.
+    }
+  };
+  input.addEventListener("input", () => {
+    const typed = input.value.trim();
+    clearTimeout(timer);
+    // Choosing a suggestion also fires "input": nothing more to ask then.
+    if (typed.length < 2 || Array.from(list.options).some((o) => o.value === input.value)) return;
+    latest = typed;
+    timer = setTimeout(() => suggest(typed), 150);
+  });
+});

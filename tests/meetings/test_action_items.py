@@ -39,7 +39,7 @@ def test_the_chair_assigns_an_action_item_to_a_member_state(app, client, people,
     sign_in(app, client, people["chair"])
     url = f"/meetings/{meeting}"
     r = post_form(client, f"{url}/actions", {"action-title": "Share tin export statistics",
-                                             "action-owner_org": "THA", "action-owner_user": "0",
+                                             "action-owner_org": "THA", "action-owner_user": "",
                                              "action-due_on": soon(60).isoformat(), "action-action_line": "ti1.1"},
                   page=url)
     assert r.status_code == 302
@@ -53,13 +53,29 @@ def test_the_chair_assigns_an_action_item_to_a_member_state(app, client, people,
     assert "Share tin export statistics" in html and "TI1.1" in html and "Thailand" in html
 
 
-def test_the_chair_assigns_an_action_item_to_a_person(app, client, people, meeting):
+@pytest.mark.parametrize("typed", ["mys@example.org", " MYS@Example.org ", "hafiz malaysia", "Hafiz Malaysia (MYS)",
+                                   "Hafiz <mys@example.org>"])
+def test_the_chair_assigns_an_action_item_to_a_person_typed_by_email_or_name(app, client, people, meeting, typed):
     sign_in(app, client, people["staff"])
     r = post(client, f"/meetings/{meeting}/actions", {"action-title": "Draft the terms of reference",
-                                                      "action-owner_user": str(people["mys"])})
+                                                      "action-owner_user": typed})
     assert r.status_code == 302
     with app.app_context():
         assert db.session.execute(select(ActionItem.owner_user_id)).scalar_one() == people["mys"]
+
+
+def test_a_name_two_members_share_asks_for_the_email(app, client, people, meeting, make_user):
+    make_user("delegate", "VNM", "hafiz.vnm@example.org", {"WGTIM": "member"}, name="Hafiz Malaysia")
+    sign_in(app, client, people["chair"])
+    r = post(client, f"/meetings/{meeting}/actions", {"action-title": "Draft", "action-owner_user": "Hafiz Malaysia"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert re.search(r'aria-describedby="action-owner_user-hint action-owner_user-err"[^>]*aria-invalid="true"', html)
+    assert re.search(r'id="action-owner_user-err"><li>Several members of WGTIM are called “Hafiz Malaysia”: type the '
+                     r'email of the one you mean.</li>', html)
+    assert 'value="Hafiz Malaysia"' in html  # what was typed stays in the field
+    assert post(client, f"/meetings/{meeting}/actions", {"action-title": "Draft",
+                                                         "action-owner_user": "Hafiz Malaysia (VNM)"}).status_code == 302
 
 
 @pytest.mark.parametrize("data, message", [
@@ -68,7 +84,11 @@ def test_the_chair_assigns_an_action_item_to_a_person(app, client, people, meeti
      "An action line code looks like TI1.1 or MD2.3."),
     ({"action-title": "", "action-owner_org": "THA"}, "An action item needs a title."),
     ({"action-title": "Partner", "action-owner_org": "JPN"}, "Not a valid choice"),
-    ({"action-title": "Stranger", "action-owner_user": "999999"}, "Not a valid choice"),
+    ({"action-title": "Stranger", "action-owner_user": "outsider@example.org"},
+     "No member of WGTIM matches “outsider@example.org”."),
+    ({"action-title": "Stranger", "action-owner_user": "Jose Outside (PHL)", "action-owner_org": "THA"},
+     "No member of WGTIM matches “Jose Outside (PHL)”."),
+    ({"action-title": "Long", "action-owner_user": "x" * 400}, "Type a name or an email of a member of WGTIM."),
     ({"action-title": "When", "action-owner_org": "THA", "action-due_on": "next week"}, "Not a valid date value"),
 ])
 def test_bad_action_items_are_refused_with_a_message(app, client, people, meeting, data, message):
