@@ -1,7 +1,8 @@
 """Journey: the chair of WGTIM schedules the 21st WGTIM Meeting, builds and publishes its agenda; a Thai delegate
 sees it, replies, shares Thailand's country report and attaches it to the agenda, and the readiness view shows
 Thailand as submitted; the chair writes and circulates the minutes, the delegate comments, the chair adopts them
-(locked); the chair assigns an action item to the delegate, who marks it done, and the action item list shows it
+(locked); the chair assigns an action item to the delegate (typing part of the name, the delegate is suggested),
+who marks it done, and the action item list shows it
 closed.
 """
 from __future__ import annotations
@@ -231,7 +232,12 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     chair.goto(meeting_path)
     actions = chair.get_by_role("region", name="Action items")
     actions.get_by_label("Action", exact=True).fill(ACTION)
-    actions.get_by_label("Owner (person)").select_option(label=f"{DELEGATE['name']} (THA)")
+    owner = actions.get_by_label("Owner (person)")
+    owner.press_sequentially("somch")  # the members matching what is typed are suggested
+    suggested = chair.locator(f"datalist#{owner.get_attribute('list')} option")
+    expect(suggested).to_have_count(1)
+    expect(suggested).to_have_attribute("value", f"{DELEGATE['name']} (THA)")
+    owner.fill(suggested.get_attribute("value"))  # what choosing the suggestion puts in the field
     actions.get_by_label("Due by").fill((starts + timedelta(days=60)).isoformat())
     actions.get_by_label("AMCAP action line").fill("TI1.1")
     actions.get_by_role("button", name="Add action item").click()
