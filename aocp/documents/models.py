@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aocp.extensions import db
@@ -68,12 +68,20 @@ class Document(db.Model):
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", order_by="DocumentVersion.number.desc()", cascade="all, delete-orphan",
         passive_deletes=True)
+    # The newest version alone (numbers run 1 .. version_count): what lists and downloads need, in one join.
+    newest: Mapped[DocumentVersion | None] = relationship(
+        primaryjoin="and_(foreign(DocumentVersion.document_id) == Document.id, "
+                    "DocumentVersion.number == Document.version_count)", viewonly=True, uselist=False)
     tags: Mapped[list[DocumentTag]] = relationship(cascade="all, delete-orphan", order_by="DocumentTag.name",
                                                    passive_deletes=True)
     grants: Mapped[list[DocumentGrant]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def current(self) -> DocumentVersion | None:
+        """The newest version: from `versions` once they are loaded (they see a version just added), else
+        `newest`, without loading the whole history."""
+        if "versions" in inspect(self).unloaded:
+            return self.newest
         return self.versions[0] if self.versions else None
 
     @property

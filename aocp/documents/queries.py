@@ -108,7 +108,7 @@ def statement(user, f: Filters) -> Select:
     return stmt.options(joinedload(Document.org), joinedload(Document.body),
                         joinedload(Document.uploader).lazyload(User.memberships),
                         joinedload(Document.access_body), selectinload(Document.tags),
-                        selectinload(Document.versions).load_only(
+                        joinedload(Document.newest).load_only(
                             DocumentVersion.number, DocumentVersion.original_name, DocumentVersion.size,
                             DocumentVersion.content_type, DocumentVersion.created_at, DocumentVersion.sha256,
                             DocumentVersion.document_id))

@@ -6,8 +6,11 @@ import hashlib
 import io
 import re
 
+from sqlalchemy import inspect
 from werkzeug.datastructures import FileStorage
 
+from aocp.accounts.models import User
+from aocp.documents import queries
 from aocp.documents.models import Document
 from aocp.extensions import db
 from tests.conftest import csrf_token, post_form
@@ -160,3 +163,17 @@ def test_a_version_that_can_no_longer_be_restored_says_why_and_changes_nothing(a
     assert "Version 1 could not be restored: big.txt is larger than the limit" in page
     assert [v["number"] for v in versions_of(app, doc_id)] == [1, 2] and len(stored_files(app)) == 2
     assert audit_rows(app, "document.version_restored") == []
+
+
+def test_lists_show_the_newest_version_without_loading_the_history(app, people, as_user, make_doc):
+    doc_id = make_doc(people["uploader"], data=V1, filename="workplan.txt")
+    client = as_user(people["uploader"])
+    add_version(client, doc_id, V2, "workplan v2.txt")
+    page = page_text(client.get("/documents/"))
+    assert "workplan v2.txt" in page and "v2" in page
+    with app.test_request_context():
+        user = db.session.get(User, people["uploader"])
+        [doc] = queries.page_of(user, queries.Filters(), 1, 20).items
+        assert "versions" in inspect(doc).unloaded  # the list did not read the history ...
+        assert doc.current.number == 2 and doc.current.original_name == "workplan v2.txt"  # ... yet knows v2
+        assert [v.number for v in doc.versions] == [2, 1] and doc.current.number == 2
