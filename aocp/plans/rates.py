@@ -36,9 +36,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 
 from aocp.extensions import db
-from aocp.orgs.models import Body, Organisation
-from aocp.plans.models import (LINE_STATUSES, ActionLine, Milestone, MilestoneProgress, Plan, ProgrammeArea,
-                               ProgressReport, ReportRevision, Strategy, action_line_leads)
+from aocp.plans import facts
+from aocp.plans.models import (LINE_STATUSES, ActionLine, Milestone, MilestoneProgress, Plan, ProgressReport,
+                               ReportRevision)
 from aocp.timeutil import utcnow
 
 AMBER_MARGIN = 25
@@ -195,66 +195,24 @@ def _status(latest):
     return func.coalesce(latest.c.line_status, "not_started")
 
 
-def _group_columns(grouping: str | None):
-    """(key, label, order) columns and the joins a grouping needs, starting from ActionLine."""
-    if grouping is None:
-        return (), []
-    if grouping == "area":
-        return ((ProgrammeArea.code, ProgrammeArea.name, ProgrammeArea.position),
-                [(Strategy, Strategy.id == ActionLine.strategy_id, False),
-                 (ProgrammeArea, ProgrammeArea.id == Strategy.area_id, False)])
-    if grouping == "strategy":
-        return ((Strategy.code, Strategy.title, Strategy.position),
-                [(Strategy, Strategy.id == ActionLine.strategy_id, False)])
-    if grouping == "working_group":
-        return ((Body.code, Body.short_name, Body.code), [(Body, Body.id == ActionLine.body_id, True)])
-    if grouping == "lead":
-        return ((Organisation.code, Organisation.name, Organisation.code),
-                [(action_line_leads, action_line_leads.c.action_line_id == ActionLine.id, True),
-                 (Organisation, Organisation.id == action_line_leads.c.org_id, True)])
-    raise ValueError(f"unknown grouping {grouping!r}; use one of {GROUPINGS}")
-
-
-def _joined(stmt, joins):
-    for target, on, outer in joins:
-        stmt = stmt.join(target, on, isouter=outer)
-    return stmt
-
-
-def _line_statuses(plan: Plan, cutoff: datetime) -> dict[int, str]:
-    """{action line id: status as of the moment} for every line of the plan (two queries: SQLite scanned the
-    window subquery once per line when it was outer-joined to the lines, three times slower)."""
-    latest = latest_accepted(plan.id, cutoff)
-    reported = dict(db.session.execute(select(latest.c.action_line_id, latest.c.line_status)).all())
-    line_ids = db.session.execute(select(ActionLine.id).where(ActionLine.plan_id == plan.id)).scalars()
-    return {line_id: reported.get(line_id, "not_started") for line_id in line_ids}
-
-
-def _due_milestones(plan: Plan, cutoff: datetime, statuses: dict[int, str]) -> dict[int, tuple[int, int]]:
-    """{action line id: (milestones due by the moment, sum of their % done)}, lines withdrawn then left out
-    (one query)."""
-    percent = _latest_percent(plan.id, cutoff)
-    stmt = (select(Milestone.action_line_id, func.count(Milestone.id), func.sum(func.coalesce(percent.c.percent, 0)))
-            .join(ActionLine, ActionLine.id == Milestone.action_line_id)
-            .outerjoin(percent, percent.c.milestone_id == Milestone.id)
-            .where(ActionLine.plan_id == plan.id, Milestone.due_on <= cutoff.date())
-            .group_by(Milestone.action_line_id))
-    return {line_id: (int(due), int(total or 0)) for line_id, due, total in db.session.execute(stmt)
-            if statuses.get(line_id) != "withdrawn"}
-
-
-def _group_members(plan: Plan, grouping: str) -> list[tuple]:
-    """(action line id, group key, label, order) rows: a line with two lead countries is in both groups, a line
-    with no working group or no lead in the group None (one query)."""
-    cols, joins = _group_columns(grouping)
-    stmt = _joined(select(ActionLine.id, *cols).select_from(ActionLine), joins).where(ActionLine.plan_id == plan.id)
-    return list(db.session.execute(stmt))
+def _members(lines: list[tuple]) -> dict[str, list[tuple]]:
+    """{grouping: (action line id, group key, label, order) rows}: a line with two lead countries is in both
+    groups, a line with no working group or no lead in the group None."""
+    members: dict[str, list[tuple]] = {grouping: [] for grouping in GROUPINGS}
+    seen = set()
+    for line_id, a_code, a_name, a_pos, s_code, s_title, s_pos, b_code, b_name, o_code, o_name in lines:
+        members["lead"].append((line_id, o_code, o_name, o_code))
+        if line_id not in seen:
+            seen.add(line_id)
+            members["area"].append((line_id, a_code, a_name, a_pos))
+            members["strategy"].append((line_id, s_code, s_title, s_pos))
+            members["working_group"].append((line_id, b_code, b_name, b_code))
+    return members
 
 
 def _group_rates(members: list[tuple], statuses: dict[int, str], due: dict[int, tuple[int, int]]
                  ) -> list[GroupRate]:
-    """Both rates per group, in plan order. Lines' statuses and milestones are read once per dashboard (the
-    window queries are the expensive part) and summed here for every grouping."""
+    """Both rates per group, in plan order."""
     sums: dict = {}
     for line_id, key, label, order in members:
         status = statuses[line_id]
@@ -269,6 +227,38 @@ def _group_rates(members: list[tuple], statuses: dict[int, str], due: dict[int, 
             for key, (label, _order, completed, counted, line_due, total) in ordered]
 
 
+def _due_and_flags(plan_id: int, accepted: facts.Accepted, day: date, flags: str | None = None
+                ) -> tuple[dict[int, tuple[int, int]], list[MilestoneFlag]]:
+    """({action line id: (milestones due by the day, sum of their % done)} for lines not withdrawn, the flags of
+    "all" milestones, of the "red" ones or of none) in one pass over the plan's milestones (one query)."""
+    percents = accepted.percents
+    due: dict[int, list[int]] = {}
+    out = []
+    for milestone_id, line_id, code, year, text, target, due_on in facts.milestones(plan_id):
+        percent = percents.get(milestone_id, 0)
+        if due_on <= day:
+            entry = due.get(line_id)
+            if entry is None:
+                entry = due[line_id] = [0, 0]
+            entry[0] += 1
+            entry[1] += percent
+        if flags == "all" or (flags == "red" and percent < 100 and due_on < day):  # red: see rag()
+            flag, expected = rag(percent, due_on, day, year)
+            out.append(MilestoneFlag(milestone_id, line_id, code, year, text, target, due_on, percent, expected,
+                                     flag))
+    withdrawn = {line_id for line_id, status in accepted.statuses.items() if status == "withdrawn"}
+    return {line_id: (n, total) for line_id, (n, total) in due.items() if line_id not in withdrawn}, out
+
+
+def _line_statuses(plan: Plan, cutoff: datetime) -> dict[int, str]:
+    """{action line id: status as of the moment} for every line of the plan (two queries: SQLite scanned the
+    window subquery once per line when it was outer-joined to the lines, three times slower)."""
+    latest = latest_accepted(plan.id, cutoff)
+    reported = dict(db.session.execute(select(latest.c.action_line_id, latest.c.line_status)).all())
+    line_ids = db.session.execute(select(ActionLine.id).where(ActionLine.plan_id == plan.id)).scalars()
+    return {line_id: reported.get(line_id, "not_started") for line_id in line_ids}
+
+
 def _overall(statuses: dict[int, str]) -> Rate:
     values = list(statuses.values())
     return Rate(values.count("completed"), len(values) - values.count("withdrawn"))
@@ -278,24 +268,6 @@ def _mean_of(due: dict[int, tuple[int, int]]) -> MilestoneRate:
     return MilestoneRate(sum(d for d, _ in due.values()), sum(t for _, t in due.values()))
 
 
-def achievement_rate(plan: Plan, as_of: date | datetime | None = None) -> Rate:
-    """Completed / not withdrawn, as of the date (see the module docstring)."""
-    return _overall(_line_statuses(plan, cutoff_of(as_of)))
-
-
-def milestone_rate(plan: Plan, as_of: date | datetime | None = None) -> MilestoneRate:
-    """Mean % done of the milestones due by the date."""
-    cutoff = cutoff_of(as_of)
-    return _mean_of(_due_milestones(plan, cutoff, _line_statuses(plan, cutoff)))
-
-
-def rates_by(plan: Plan, grouping: str, as_of: date | datetime | None = None) -> list[GroupRate]:
-    """Both rates per programme area, strategy, working group or lead country (four queries), in plan order."""
-    cutoff = cutoff_of(as_of)
-    statuses = _line_statuses(plan, cutoff)
-    return _group_rates(_group_members(plan, grouping), statuses, _due_milestones(plan, cutoff, statuses))
-
-
 def _counts(statuses: dict[int, str]) -> dict[str, int]:
     counts = dict.fromkeys(LINE_STATUSES, 0)
     for status in statuses.values():
@@ -303,20 +275,44 @@ def _counts(statuses: dict[int, str]) -> dict[str, int]:
     return counts
 
 
+def achievement_rate(plan: Plan, as_of: date | datetime | None = None) -> Rate:
+    """Completed / not withdrawn, as of the date (see the module docstring)."""
+    return _overall(_line_statuses(plan, cutoff_of(as_of)))
+
+
 def status_counts(plan: Plan, as_of: date | datetime | None = None) -> dict[str, int]:
     """Action lines per status as of the date; every status is present (0 when none)."""
     return _counts(_line_statuses(plan, cutoff_of(as_of)))
 
 
-def summary(plan: Plan, as_of: date | datetime | None = None) -> PlanRates:
-    """Everything a plan dashboard shows, in seven queries: statuses (two), milestones, one per grouping."""
+def milestone_rate(plan: Plan, as_of: date | datetime | None = None) -> MilestoneRate:
+    """Mean % done of the milestones due by the date (two queries)."""
     cutoff = cutoff_of(as_of)
-    statuses = _line_statuses(plan, cutoff)
-    due = _due_milestones(plan, cutoff, statuses)
-    by = {grouping: _group_rates(_group_members(plan, grouping), statuses, due) for grouping in GROUPINGS}
+    return _mean_of(_due_and_flags(plan.id, facts.Accepted(plan.id, cutoff), cutoff.date())[0])
+
+
+def _summary(cutoff: datetime, accepted: facts.Accepted, lines: list[tuple], due: dict[int, tuple[int, int]]
+             ) -> PlanRates:
+    statuses = accepted.status_of(dict.fromkeys(row[0] for row in lines))
+    by = {grouping: _group_rates(rows, statuses, due) for grouping, rows in _members(lines).items()}
     return PlanRates(as_of=cutoff, overall=_overall(statuses), milestones=_mean_of(due),
                      status_counts=_counts(statuses), by_area=by["area"], by_strategy=by["strategy"],
                      by_working_group=by["working_group"], by_lead=by["lead"])
+
+
+def summary(plan: Plan, as_of: date | datetime | None = None) -> PlanRates:
+    """Everything a plan dashboard shows, in three queries: accepted revisions (with their milestones' % done),
+    lines, milestones."""
+    cutoff = cutoff_of(as_of)
+    accepted = facts.Accepted(plan.id, cutoff)
+    return _summary(cutoff, accepted, facts.lines(plan.id), _due_and_flags(plan.id, accepted, cutoff.date())[0])
+
+
+def rates_by(plan: Plan, grouping: str, as_of: date | datetime | None = None) -> list[GroupRate]:
+    """Both rates per programme area, strategy, working group or lead country (three queries), in plan order."""
+    if grouping not in GROUPINGS:
+        raise ValueError(f"unknown grouping {grouping!r}; use one of {GROUPINGS}")
+    return getattr(summary(plan, as_of), f"by_{grouping}")
 
 
 def quarters(plan: Plan, until: date) -> list[tuple[int, int]]:
@@ -325,35 +321,22 @@ def quarters(plan: Plan, until: date) -> list[tuple[int, int]]:
     return [(y, q) for y in plan.years for q in range(1, 5) if (y, q) <= last]
 
 
-def trend(plan: Plan, as_of: date | datetime | None = None) -> list[QuarterRate]:
-    """The achievement rate at each quarter of the plan up to the date (two queries).
+def _trend(periods: list[tuple[int, int]], accepted: facts.Accepted, total: int) -> list[QuarterRate]:
+    """The rate at each quarter from the counts `facts.Accepted` carries forward over the revisions, oldest first
+    (joining every quarter to every earlier revision in SQL grew with quarters x revisions)."""
+    return [QuarterRate(y, q, Rate(completed, total - withdrawn), withdrawn)
+            for (y, q), (completed, withdrawn) in zip(periods, accepted.counts)]
 
-    The accepted revisions are read once, in order, and each line's status carried forward quarter by quarter
-    (joining every quarter to every earlier revision in SQL grew with quarters x revisions).
-    """
+
+def trend(plan: Plan, as_of: date | datetime | None = None) -> list[QuarterRate]:
+    """The achievement rate at each quarter of the plan up to the date (two queries)."""
     cutoff = cutoff_of(as_of)
-    keys = [y * 4 + q - 1 for y, q in quarters(plan, cutoff.date())]
-    if not keys:
+    periods = quarters(plan, cutoff.date())
+    if not periods:
         return []
     total = db.session.scalar(select(func.count(ActionLine.id)).where(ActionLine.plan_id == plan.id)) or 0
-    rr = ReportRevision
-    k = rr.year * 4 + rr.quarter - 1
-    rows = db.session.execute(
-        select(rr.action_line_id, k, rr.line_status)
-        .join(ActionLine, ActionLine.id == rr.action_line_id)
-        .where(ActionLine.plan_id == plan.id, rr.state == "accepted", rr.created_at <= cutoff, k <= keys[-1])
-        .order_by(k, rr.id))
-    status: dict[int, str] = {}  # each line's status as of the quarter being counted
-    out, pending = [], iter(rows)
-    row = next(pending, None)
-    for key in keys:
-        while row is not None and row[1] <= key:  # revisions of this quarter or earlier, newest last
-            status[row[0]] = row[2]
-            row = next(pending, None)
-        values = list(status.values())
-        completed, withdrawn = values.count("completed"), values.count("withdrawn")
-        out.append(QuarterRate(key // 4, key % 4 + 1, Rate(completed, total - withdrawn), withdrawn))
-    return out
+    accepted = facts.Accepted(plan.id, cutoff, [facts.quarter_key(y, q) for y, q in periods])
+    return _trend(periods, accepted, total)
 
 
 def rag(percent: int, due_on: date, as_of: date, year: int | None = None) -> tuple[str, int]:
@@ -371,20 +354,26 @@ def rag(percent: int, due_on: date, as_of: date, year: int | None = None) -> tup
 
 
 def milestone_flags(plan: Plan, as_of: date | datetime | None = None) -> list[MilestoneFlag]:
-    """Every milestone of the plan, planned against achieved, with its red/amber/green flag (one query)."""
+    """Every milestone of the plan, planned against achieved, with its red/amber/green flag (two queries)."""
     cutoff = cutoff_of(as_of)
-    percent = _latest_percent(plan.id, cutoff)
-    stmt = (select(Milestone.id, ActionLine.id, ActionLine.code, Milestone.year, Milestone.text, Milestone.target,
-                   Milestone.due_on, func.coalesce(percent.c.percent, 0))
-            .join(ActionLine, ActionLine.id == Milestone.action_line_id)
-            .outerjoin(percent, percent.c.milestone_id == Milestone.id)
-            .where(ActionLine.plan_id == plan.id)
-            .order_by(ActionLine.position, Milestone.due_on, Milestone.id))
-    flags = []
-    for mid, line_id, code, year, text, target, due_on, pct in db.session.execute(stmt):
-        flag, expected = rag(int(pct), due_on, cutoff.date(), year)
-        flags.append(MilestoneFlag(mid, line_id, code, year, text, target, due_on, int(pct), expected, flag))
-    return flags
+    return _due_and_flags(plan.id, facts.Accepted(plan.id, cutoff), cutoff.date(), flags="all")[1]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    summary: PlanRates
+    trend: list[QuarterRate]
+    overdue: list[MilestoneFlag]  # the red milestones, in plan order
+
+
+def dashboard(plan: Plan, as_of: date | datetime | None = None) -> Dashboard:
+    """`summary`, `trend` and the red `milestone_flags` together, each fact read once (three queries)."""
+    cutoff = cutoff_of(as_of)
+    periods = quarters(plan, cutoff.date())
+    accepted = facts.Accepted(plan.id, cutoff, [facts.quarter_key(y, q) for y, q in periods])
+    due, overdue = _due_and_flags(plan.id, accepted, cutoff.date(), flags="red")
+    rates = _summary(cutoff, accepted, facts.lines(plan.id), due)
+    return Dashboard(rates, _trend(periods, accepted, sum(rates.status_counts.values())), overdue)
 
 
 def line_states(plan: Plan, as_of: date | datetime | None = None) -> dict[int, LineState]:

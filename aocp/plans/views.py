@@ -524,10 +524,9 @@ def _apply(action: str, line: ActionLine, year: int, quarter: int, report: Progr
 def dashboard(code: str):
     plan = _plan(code)
     as_of = _as_of()
-    summary = rates.summary(plan, as_of)
-    overdue = [f for f in rates.milestone_flags(plan, as_of) if f.flag == "red"]
+    numbers = rates.dashboard(plan, as_of)
+    summary, overdue, trend = numbers.summary, numbers.overdue, numbers.trend
     missing = reports.missing_reports(as_of, plan) if plan.status == "active" else []
-    trend = rates.trend(plan, as_of)
     groups = [("area", "Programme area", summary.by_area), ("strategy", "Strategy", summary.by_strategy),
               ("working_group", "Working group", summary.by_working_group), ("lead", "Lead country", summary.by_lead)]
     group_charts = {key: charts.bar_chart(f"Achievement rate by {label.lower()} as of {as_of.isoformat()}",
