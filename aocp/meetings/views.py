@@ -267,13 +267,13 @@ def local_start(meeting: Meeting) -> dict:
             "utc": start.astimezone(ZoneInfo("UTC")).strftime("%d %b %Y %H:%M UTC")}
 
 
-def paper_choices(form: PaperForm, meeting: Meeting) -> None:
+def paper_choices(form: PaperForm, meeting: Meeting, visible=None) -> None:
     """The agenda items, and the documents the viewer may open and might attach: the body's, this meeting's,
-    and their own."""
+    and their own. `visible` is the viewer's visibility rule when the caller has built it already."""
     form.item.choices = [(0, "—")] + [(i.id, f"{i.position}. {i.title}") for i in meeting.items]
     docs = db.session.execute(
         select(Document.id, Document.title).where(
-            visible_clause(current_user), Document.deleted_at.is_(None),
+            visible_clause(current_user) if visible is None else visible, Document.deleted_at.is_(None),
             or_(Document.body_id == meeting.body_id, Document.meeting_id == meeting.id,
                 Document.uploader_id == current_user.id))
         .order_by(Document.updated_at.desc(), Document.id.desc()).limit(100)).all()
@@ -292,9 +292,10 @@ def action_choices(form: ActionItemForm, meeting: Meeting) -> None:
     form.owner_org.choices = [("", "—")] + [(s.code, s.name) for s in states]
 
 
-def _readiness(meeting: Meeting) -> list[dict]:
+def _readiness(meeting: Meeting, visible) -> list[dict]:
     """Per Member State in the body: whether a country report for this meeting was shared (filed for the meeting
-    or attached to its agenda), when, and the reports the viewer may open (others are counted, never titled)."""
+    or attached to its agenda), when, and the reports the viewer may open by `visible`, their visibility rule
+    (others are counted, never titled)."""
     states = db.session.execute(
         select(Organisation).join(User, User.org_id == Organisation.id)
         .join(Membership, Membership.user_id == User.id)
@@ -307,12 +308,12 @@ def _readiness(meeting: Meeting) -> list[dict]:
     reports = (Document.id.in_(shared), Document.doc_type == "country_report", Document.deleted_at.is_(None))
     first = dict(db.session.execute(select(Document.org_id, func.min(Document.created_at)).where(*reports)
                                     .group_by(Document.org_id)).all())
-    visible = db.session.execute(select(Document).where(*reports, visible_clause(current_user))
-                                 .order_by(Document.title)).scalars().all()
+    opened = db.session.execute(select(Document).where(*reports, visible)
+                                .order_by(Document.title)).scalars().all()
     rows = []
     for state in states:
         at = first.get(state.id)
-        rows.append({"org": state, "submitted_at": at, "docs": [d for d in visible if d.org_id == state.id],
+        rows.append({"org": state, "submitted_at": at, "docs": [d for d in opened if d.org_id == state.id],
                      "late": bool(at and meeting.paper_deadline and at.date() > meeting.paper_deadline)})
     return rows
 
@@ -324,11 +325,12 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
                  joinedload(Meeting.group_with).joinedload(Meeting.body), selectinload(Meeting.items))
     ).unique().scalar_one()
     items = list(meeting.items)
+    visible = visible_clause(current_user)  # built once: three queries below use the viewer's rule
     papers: dict[int, list[Document]] = {i.id: [] for i in items}
     if items:
         for item_id, doc in db.session.execute(
                 select(AgendaPaper.agenda_item_id, Document).join(Document, Document.id == AgendaPaper.document_id)
-                .where(AgendaPaper.agenda_item_id.in_(papers), visible_clause(current_user))
+                .where(AgendaPaper.agenda_item_id.in_(papers), visible)
                 .options(joinedload(Document.org)).order_by(Document.title)):
             papers[item_id].append(doc)
     participants = db.session.execute(
@@ -360,14 +362,14 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
         "agenda_error": forms.get("agenda_error"),
     }
     if contribute:
-        paper_choices(context["paper_form"], meeting)
+        paper_choices(context["paper_form"], meeting, visible)
     if manage:
         _invite_choices(context["invite_form"], meeting)
         action_choices(context["action_form"], meeting)
     return render_template(
         "meetings/meeting.html", meeting=meeting, items=items, papers=papers, delegations=delegations,
         participants=participants, mine=mine, grouped=grouped, decisions=decisions, actions=actions,
-        readiness=_readiness(meeting), start=local_start(meeting), manage=manage, contribute=contribute,
+        readiness=_readiness(meeting, visible), start=local_start(meeting), manage=manage, contribute=contribute,
         today=utc_today(), statuses=ACTION_STATUSES, rsvp_labels=RSVP,
         links={e: e in current_app.view_functions for e in LINKED_ENDPOINTS}, **context), status
 
