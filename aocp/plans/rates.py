@@ -364,6 +364,7 @@ class Dashboard:
     summary: PlanRates
     trend: list[QuarterRate]
     overdue: list[MilestoneFlag]  # the red milestones, in plan order
+    statuses: dict[int, str]  # action line id -> status, for the lines with an accepted report
 
 
 def dashboard(plan: Plan, as_of: date | datetime | None = None) -> Dashboard:
@@ -373,7 +374,8 @@ def dashboard(plan: Plan, as_of: date | datetime | None = None) -> Dashboard:
     accepted = facts.Accepted(plan.id, cutoff, [facts.quarter_key(y, q) for y, q in periods])
     due, overdue = _due_and_flags(plan.id, accepted, cutoff.date(), flags="red")
     rates = _summary(cutoff, accepted, facts.lines(plan.id), due)
-    return Dashboard(rates, _trend(periods, accepted, sum(rates.status_counts.values())), overdue)
+    return Dashboard(rates, _trend(periods, accepted, sum(rates.status_counts.values())), overdue,
+                     accepted.statuses)
 
 
 def line_states(plan: Plan, as_of: date | datetime | None = None) -> dict[int, LineState]:

@@ -306,31 +306,35 @@ class MissingReport:
     state: str | None  # None: nothing filed; "draft" or "returned": started but not with the reviewer
 
 
-def missing_reports(today: date | None = None, plan: Plan | None = None) -> list[MissingReport]:
+def missing_reports(today: date | None = None, plan: Plan | None = None,
+                    statuses: dict[int, str] | None = None) -> list[MissingReport]:
     """(action line, lead) pairs whose report for the current quarter is not submitted or accepted, in the
     plans being implemented that cover this year; lines completed, withdrawn or carried over are skipped.
-    One query."""
+    One query. A caller that has the plan's line statuses as of `today` already (a line missing there has not
+    started) passes them, and the query does without its window over the revisions."""
     today = today or utcnow().date()
     year, quarter = quarter_of(today)
     filed = (select(ProgressReport.action_line_id, ProgressReport.state)
              .where(ProgressReport.year == year, ProgressReport.quarter == quarter).subquery("filed"))
-    latest = latest_accepted(plan.id if plan else None, cutoff_of(today))
     stmt = (select(ActionLine, Organisation, filed.c.state)
             .join(Plan, Plan.id == ActionLine.plan_id)
             .outerjoin(action_line_leads, action_line_leads.c.action_line_id == ActionLine.id)
             .outerjoin(Organisation, Organisation.id == action_line_leads.c.org_id)
             .outerjoin(filed, filed.c.action_line_id == ActionLine.id)
-            .outerjoin(latest, latest.c.action_line_id == ActionLine.id)
             .where(Plan.status == "active", Plan.start_year <= year, Plan.end_year >= year,
-                   (filed.c.state.is_(None)) | filed.c.state.in_(("draft", "returned")),
-                   (latest.c.line_status.is_(None)) | latest.c.line_status.not_in(FINAL_STATUSES))
+                   (filed.c.state.is_(None)) | filed.c.state.in_(("draft", "returned")))
             .options(selectinload(ActionLine.plan))
             .order_by(Plan.code, ActionLine.position, ActionLine.code, Organisation.code))
+    if statuses is None:
+        latest = latest_accepted(plan.id if plan else None, cutoff_of(today))
+        stmt = (stmt.outerjoin(latest, latest.c.action_line_id == ActionLine.id)
+                .where((latest.c.line_status.is_(None)) | latest.c.line_status.not_in(FINAL_STATUSES)))
     if plan is not None:
         stmt = stmt.where(ActionLine.plan_id == plan.id)
     deadline = report_deadline(year, quarter)
     return [MissingReport(line, org, year, quarter, deadline, state)
-            for line, org, state in db.session.execute(stmt)]
+            for line, org, state in db.session.execute(stmt)
+            if statuses is None or statuses.get(line.id, "not_started") not in FINAL_STATUSES]
 
 
 def lead_contacts(org_ids: Iterable[int]) -> dict[int, list[User]]:

@@ -526,7 +526,7 @@ def dashboard(code: str):
     as_of = _as_of()
     numbers = rates.dashboard(plan, as_of)
     summary, overdue, trend = numbers.summary, numbers.overdue, numbers.trend
-    missing = reports.missing_reports(as_of, plan) if plan.status == "active" else []
+    missing = reports.missing_reports(as_of, plan, numbers.statuses) if plan.status == "active" else []
     groups = [("area", "Programme area", summary.by_area), ("strategy", "Strategy", summary.by_strategy),
               ("working_group", "Working group", summary.by_working_group), ("lead", "Lead country", summary.by_lead)]
     group_charts = {key: charts.bar_chart(f"Achievement rate by {label.lower()} as of {as_of.isoformat()}",
