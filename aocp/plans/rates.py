@@ -49,6 +49,8 @@ def percent_half_up(numerator: float, denominator: float) -> int | None:
     """100 * numerator / denominator as a whole number, halves rounded up; None for 0/0."""
     if not denominator:
         return None
+    if type(numerator) is int and type(denominator) is int and numerator >= 0 and denominator > 0:
+        return (200 * numerator + denominator) // (2 * denominator)  # the same, in integers: a page shows hundreds
     value = Decimal(numerator) * 100 / Decimal(denominator)
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
