@@ -526,7 +526,9 @@ def dashboard(code: str):
     as_of = _as_of()
     numbers = rates.dashboard(plan, as_of)
     summary, overdue, trend = numbers.summary, numbers.overdue, numbers.trend
-    missing = reports.missing_reports(as_of, plan, numbers.statuses) if plan.status == "active" else []
+    # Only a plan being implemented in the date's year can be missing reports for it (missing_reports' own rule).
+    due = plan.status == "active" and plan.start_year <= as_of.year <= plan.end_year
+    missing = reports.missing_reports(as_of, plan, numbers.statuses) if due else []
     groups = [("area", "Programme area", summary.by_area), ("strategy", "Strategy", summary.by_strategy),
               ("working_group", "Working group", summary.by_working_group), ("lead", "Lead country", summary.by_lead)]
     group_charts = {key: charts.bar_chart(f"Achievement rate by {label.lower()} as of {as_of.isoformat()}",
