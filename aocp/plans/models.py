@@ -232,7 +232,9 @@ class ReportRevision(db.Model):
     past date is one query: the newest accepted revision created before that date.
     """
     __tablename__ = "report_revisions"
-    __table_args__ = (Index("ix_report_revisions_line_state", "action_line_id", "state", "created_at"),)
+    # Also holds what the rates read of each accepted revision, so the dashboard's one pass reads the index alone.
+    __table_args__ = (Index("ix_report_revisions_line_state", "action_line_id", "state", "created_at", "year",
+                            "quarter", "line_status", "report_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("progress_reports.id", ondelete="CASCADE"), index=True)
