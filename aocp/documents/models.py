@@ -80,7 +80,7 @@ class Document(db.Model):
     def current(self) -> DocumentVersion | None:
         """The newest version: from `versions` once they are loaded (they see a version just added), else
         `newest`, without loading the whole history."""
-        if "versions" in inspect(self).unloaded:
+        if "versions" not in inspect(self).dict:  # loaded attributes live in the instance's dict
             return self.newest
         return self.versions[0] if self.versions else None
 
