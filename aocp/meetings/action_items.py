@@ -13,7 +13,7 @@ from aocp.forms import safe_next
 from aocp.meetings import bp, person_search, services
 from aocp.meetings.access import visible_bodies_clause
 from aocp.meetings.forms import ActionItemForm, ActionStatusForm
-from aocp.meetings.models import ACTION_STATUSES, ActionItem
+from aocp.meetings.models import ACTION_STATUSES, ActionItem, Meeting
 from aocp.meetings.services import MeetingError
 from aocp.meetings.views import (OPEN, action_choices, back_to, field_error, load_meeting, meeting_page, page_arg,
                                  utc_today)
@@ -55,6 +55,34 @@ def _action_filters(args) -> dict:
     return f
 
 
+def _list_options() -> tuple:
+    """What a row of the list shows: the body's names, the meeting's number, the owner's name and organisation."""
+    return (joinedload(ActionItem.body).load_only(Body.code, Body.short_name),
+            joinedload(ActionItem.meeting).load_only(Meeting.body_id, Meeting.number),
+            joinedload(ActionItem.owner_user).load_only(User.name, User.org_id).lazyload(User.memberships),
+            joinedload(ActionItem.owner_org).load_only(Organisation.code, Organisation.name))
+
+
+def _open_summaries(visible, overdue, bodies, states) -> tuple[list, list]:
+    """Open and overdue items per body and per Member State (the item's own, else its owner's), from one count
+    grouped by both: (code, name, open, overdue) rows, bodies in id order and states in name order."""
+    owner_org = func.coalesce(ActionItem.owner_org_id, User.org_id)
+    rows = db.session.execute(
+        select(ActionItem.body_id, owner_org, func.count(), func.sum(case((overdue, 1), else_=0)))
+        .outerjoin(User, User.id == ActionItem.owner_user_id)
+        .where(visible, ActionItem.status.in_(OPEN)).group_by(ActionItem.body_id, owner_org)).all()
+    by_body: dict[int, list[int]] = {}
+    by_state: dict[int, list[int]] = {}
+    for body_id, org_id, count, late in rows:
+        for totals, key in ((by_body, body_id), (by_state, org_id)):
+            total = totals.setdefault(key, [0, 0])
+            total[0] += count
+            total[1] += late or 0
+    per_body = [(b.code, b.short_name, *by_body[b.id]) for b in bodies if b.id in by_body]
+    per_state = [(s.code, s.name, *by_state[s.id]) for s in states if s.id in by_state]
+    return per_body, per_state
+
+
 @bp.get("/actions/")
 @guard("workspaces.view")
 def actions(status: int = 200):
@@ -89,26 +117,17 @@ def actions(status: int = 200):
     if f["overdue"]:
         stmt = stmt.where(overdue)
     page = db.paginate(
-        stmt.options(joinedload(ActionItem.body), joinedload(ActionItem.meeting), joinedload(ActionItem.owner_user),
-                     joinedload(ActionItem.owner_org))
+        stmt.options(*_list_options())
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id),
         page=page_arg(), per_page=25, error_out=False)
-    overdue_count = func.sum(case((overdue, 1), else_=0))
-    per_body = db.session.execute(
-        select(Body.code, Body.short_name, func.count(), overdue_count).join(Body, Body.id == ActionItem.body_id)
-        .where(visible, ActionItem.status.in_(OPEN)).group_by(Body.id, Body.code, Body.short_name)
-        .order_by(Body.id)).all()
-    owner_org = func.coalesce(ActionItem.owner_org_id, User.org_id)
-    per_state = db.session.execute(
-        select(Organisation.code, Organisation.name, func.count(), overdue_count).select_from(ActionItem)
-        .outerjoin(User, User.id == ActionItem.owner_user_id).join(Organisation, Organisation.id == owner_org)
-        .where(visible, ActionItem.status.in_(OPEN), Organisation.kind == "member_state")
-        .group_by(Organisation.code, Organisation.name).order_by(Organisation.name)).all()
+    per_body, per_state = _open_summaries(visible, overdue, bodies, states)
+    user = current_user._get_current_object()
+    may_update = {a.id for a in page.items if can(user, "actions.update", a)}
     args = {k: v for k, v in {"body": f["body"], "org": f["org"], "status": f["status"],
                               "overdue": "1" if f["overdue"] else ""}.items() if v}
     return render_template("meetings/actions.html", page=page, filters=f, args=args, bodies=bodies,
                            states=states, per_body=per_body, per_state=per_state, today=today,
-                           statuses=ACTION_STATUSES), status
+                           statuses=ACTION_STATUSES, may_update=may_update), status
 
 
 @bp.post("/actions/<int:action_id>/status")
