@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, or_, select, union
+from sqlalchemy import case, func, inspect, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from aocp.accounts.models import User
 from aocp.documents.access import visible_clause
-from aocp.documents.models import Document
+from aocp.documents.models import DOC_TYPES, Document
 from aocp.extensions import db
 from aocp.meetings import bp, person_search, services
 from aocp.meetings.access import visible_bodies_clause
@@ -65,9 +65,10 @@ def load_body(code: str, rule: str = "workspaces.view") -> Body:
     return body
 
 
-def load_meeting(meeting_id: int, rule: str = "workspaces.view") -> Meeting:
-    """The meeting, if the viewer may see its body's workspace (else 404) and may do `rule` (else 403)."""
-    meeting = db.session.get(Meeting, meeting_id, options=[joinedload(Meeting.body)])
+def load_meeting(meeting_id: int, rule: str = "workspaces.view", options=(joinedload(Meeting.body),)) -> Meeting:
+    """The meeting, if the viewer may see its body's workspace (else 404) and may do `rule` (else 403);
+    `options` say which of its relations to load with it."""
+    meeting = db.session.get(Meeting, meeting_id, options=options)
     if meeting is None:
         abort(404)
     if not can(current_user, "workspaces.view", meeting):
@@ -285,70 +286,95 @@ def _invite_choices(form: InviteForm, meeting: Meeting) -> None:
     form.org.choices = [("", "—")] + [(code, code) for code in person_search.invitable_orgs(meeting)]
 
 
-def action_choices(form: ActionItemForm, meeting: Meeting) -> None:
-    """The Member States that may own an action item; an owning person is typed (person_search resolves it)."""
-    states = db.session.execute(select(Organisation.code, Organisation.name)
-                                .where(Organisation.kind == "member_state").order_by(Organisation.name)).all()
+def action_choices(form: ActionItemForm, meeting: Meeting, states: list | None = None) -> None:
+    """The Member States that may own an action item (`states` when read already); an owning person is typed
+    (person_search resolves it)."""
+    if states is None:
+        states = db.session.execute(select(Organisation.code, Organisation.name)
+                                    .where(Organisation.kind == "member_state").order_by(Organisation.name)).all()
     form.owner_org.choices = [("", "—")] + [(s.code, s.name) for s in states]
 
 
-def _readiness(meeting: Meeting, visible) -> list[dict]:
-    """Per Member State in the body: whether a country report for this meeting was shared (filed for the meeting
-    or attached to its agenda), when, and the reports the viewer may open by `visible`, their visibility rule
-    (others are counted, never titled)."""
-    states = db.session.execute(
-        select(Organisation).join(User, User.org_id == Organisation.id)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.body_id == meeting.body_id, Organisation.kind == "member_state")
-        .distinct().order_by(Organisation.name)).scalars().all()
+def _member_states(meeting: Meeting) -> list:
+    """(id, code, name, in_body) of every Member State, by name; in_body when one of its people is a member of the
+    meeting's body. One read serves the owners of action items and the readiness view."""
+    in_body = (select(Membership.id).join(User, User.id == Membership.user_id)
+               .where(User.org_id == Organisation.id, Membership.body_id == meeting.body_id).exists())
+    return db.session.execute(select(Organisation.id, Organisation.code, Organisation.name, in_body.label("in_body"))
+                              .where(Organisation.kind == "member_state").order_by(Organisation.name)).all()
+
+
+def _readiness(meeting: Meeting, visible, states: list) -> list[dict]:
+    """Per Member State in the body (`states`, from _member_states): whether a country report for this meeting was
+    shared (filed for the meeting or attached to its agenda), when, and the reports the viewer may open by
+    `visible`, their visibility rule (others are counted, never titled)."""
     attached = (select(AgendaPaper.document_id).join(AgendaItem, AgendaItem.id == AgendaPaper.agenda_item_id)
                 .where(AgendaItem.meeting_id == meeting.id))
     # A union of the two small sets, not an OR: with the OR the database reads every country report there is.
     shared = union(select(Document.id).where(Document.meeting_id == meeting.id), attached)
-    reports = (Document.id.in_(shared), Document.doc_type == "country_report", Document.deleted_at.is_(None))
-    first = dict(db.session.execute(select(Document.org_id, func.min(Document.created_at)).where(*reports)
-                                    .group_by(Document.org_id)).all())
-    opened = db.session.execute(select(Document).where(*reports, visible)
-                                .order_by(Document.title)).scalars().all()
+    reports = db.session.execute(
+        select(Document.id, Document.title, Document.org_id, Document.created_at,
+               case((visible, True), else_=False).label("opened"))
+        .where(Document.id.in_(shared), Document.doc_type == "country_report", Document.deleted_at.is_(None))
+        .order_by(Document.title)).all()
+    first: dict[int, datetime] = {}
+    for r in reports:
+        if r.org_id not in first or r.created_at < first[r.org_id]:
+            first[r.org_id] = r.created_at
     rows = []
     for state in states:
+        if not state.in_body:
+            continue
         at = first.get(state.id)
-        rows.append({"org": state, "submitted_at": at, "docs": [d for d in opened if d.org_id == state.id],
+        rows.append({"org": state, "submitted_at": at,
+                     "docs": [d for d in reports if d.opened and d.org_id == state.id],
                      "late": bool(at and meeting.paper_deadline and at.date() > meeting.paper_deadline)})
     return rows
 
 
+# What the meeting page shows of the meeting itself; its chair's memberships are not among it.
+PAGE_OPTIONS = (joinedload(Meeting.body), joinedload(Meeting.host),
+                joinedload(Meeting.chair).lazyload(User.memberships),
+                joinedload(Meeting.group_with).joinedload(Meeting.body), selectinload(Meeting.items))
+PAGE_RELATIONS = {"body", "host", "chair", "group_with", "items"}
+
+
 def meeting_page(meeting: Meeting, status: int = 200, **forms):
-    meeting = db.session.execute(
-        select(Meeting).where(Meeting.id == meeting.id)
-        .options(joinedload(Meeting.body), joinedload(Meeting.host), joinedload(Meeting.chair),
-                 joinedload(Meeting.group_with).joinedload(Meeting.body), selectinload(Meeting.items))
-    ).unique().scalar_one()
+    if inspect(meeting).unloaded & PAGE_RELATIONS:
+        meeting = db.session.execute(select(Meeting).where(Meeting.id == meeting.id).options(*PAGE_OPTIONS)
+                                     ).unique().scalar_one()
     items = list(meeting.items)
     visible = visible_clause(current_user)  # built once: three queries below use the viewer's rule
-    papers: dict[int, list[Document]] = {i.id: [] for i in items}
+    papers: dict[int, list] = {i.id: [] for i in items}
     if items:
-        for item_id, doc in db.session.execute(
-                select(AgendaPaper.agenda_item_id, Document).join(Document, Document.id == AgendaPaper.document_id)
-                .where(AgendaPaper.agenda_item_id.in_(papers), visible)
-                .options(joinedload(Document.org)).order_by(Document.title)):
-            papers[item_id].append(doc)
+        for paper in db.session.execute(
+                select(AgendaPaper.agenda_item_id, Document.id, Document.title, Document.doc_type,
+                       Organisation.code.label("org_code"))
+                .join(Document, Document.id == AgendaPaper.document_id)
+                .join(Organisation, Organisation.id == Document.org_id)
+                .where(AgendaPaper.agenda_item_id.in_(papers), visible).order_by(Document.title)):
+            papers[paper.agenda_item_id].append(paper)
     participants = db.session.execute(
-        select(Participant).join(User, User.id == Participant.user_id)
-        .join(Organisation, Organisation.id == User.org_id).options(joinedload(Participant.user))
+        select(Participant.user_id, Participant.rsvp, Participant.attended, User.name,
+               Organisation.id.label("org_id"), Organisation.name.label("org_name"))
+        .join(User, User.id == Participant.user_id).join(Organisation, Organisation.id == User.org_id)
         .where(Participant.meeting_id == meeting.id)
-        .order_by(Organisation.kind != "member_state", Organisation.name, User.name)).scalars().all()
-    delegations = [(org, list(group)) for org, group in groupby(participants, key=lambda p: p.user.org)]
+        .order_by(Organisation.kind != "member_state", Organisation.name, User.name)).all()
+    delegations = [(name, list(group)) for (_, name), group in groupby(participants, key=lambda p: (p.org_id,
+                                                                                                     p.org_name))]
     group_root = meeting.group_with_id or meeting.id
     grouped = db.session.execute(
         select(Meeting).options(joinedload(Meeting.body))
         .where(or_(Meeting.group_with_id == group_root, Meeting.id == group_root), Meeting.id != meeting.id,
                visible_bodies_clause(current_user, Meeting.body_id))
         .order_by(Meeting.starts_on, Meeting.body_id)).scalars().all()
-    decisions = db.session.execute(select(Decision).options(joinedload(Decision.agenda_item))
-                                   .where(Decision.meeting_id == meeting.id).order_by(Decision.id)).scalars().all()
+    decisions = db.session.execute(
+        select(Decision.text, AgendaItem.id.label("item_id"), AgendaItem.position, AgendaItem.title)
+        .outerjoin(AgendaItem, AgendaItem.id == Decision.agenda_item_id)
+        .where(Decision.meeting_id == meeting.id).order_by(Decision.id)).all()
     actions = db.session.execute(
-        select(ActionItem).options(joinedload(ActionItem.owner_user), joinedload(ActionItem.owner_org))
+        select(ActionItem).options(joinedload(ActionItem.owner_user).lazyload(User.memberships),
+                                   joinedload(ActionItem.owner_org))
         .where(ActionItem.meeting_id == meeting.id).order_by(ActionItem.id)).scalars().all()
     manage = can(current_user, "meetings.manage", meeting)
     contribute = can(current_user, "meetings.contribute", meeting)
@@ -361,23 +387,24 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
         "action_form": forms.get("action_form") or ActionItemForm(formdata=None),
         "agenda_error": forms.get("agenda_error"),
     }
+    states = _member_states(meeting)
     if contribute:
         paper_choices(context["paper_form"], meeting, visible)
     if manage:
         _invite_choices(context["invite_form"], meeting)
-        action_choices(context["action_form"], meeting)
+        action_choices(context["action_form"], meeting, states)
     return render_template(
         "meetings/meeting.html", meeting=meeting, items=items, papers=papers, delegations=delegations,
         participants=participants, mine=mine, grouped=grouped, decisions=decisions, actions=actions,
-        readiness=_readiness(meeting, visible), start=local_start(meeting), manage=manage, contribute=contribute,
-        today=utc_today(), statuses=ACTION_STATUSES, rsvp_labels=RSVP,
+        readiness=_readiness(meeting, visible, states), start=local_start(meeting), manage=manage,
+        contribute=contribute, today=utc_today(), statuses=ACTION_STATUSES, rsvp_labels=RSVP, doc_types=DOC_TYPES,
         links={e: e in current_app.view_functions for e in LINKED_ENDPOINTS}, **context), status
 
 
 @bp.get("/meetings/<int:meeting_id>")
 @guard("workspaces.view")
 def meeting(meeting_id: int):
-    return meeting_page(load_meeting(meeting_id))
+    return meeting_page(load_meeting(meeting_id, options=PAGE_OPTIONS))
 
 
 def back_to(meeting: Meeting, anchor: str):
