@@ -14,7 +14,7 @@ import re
 from datetime import date
 
 from flask import g, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from aocp.api import bp
@@ -28,7 +28,8 @@ from aocp.orgs.models import Body, Organisation
 from aocp.plans import rates, reports, services
 from aocp.plans.access import can_read_report
 from aocp.plans.models import (LINE_STATUSES, PLAN_STATUSES, ActionLine, Milestone, Plan, ProgrammeArea,
-                               ProgressReport, Strategy, action_line_leads)
+                               ProgressReport, Strategy, action_line_leads,
+                               action_line_participants)
 from aocp.plans.reports import Conflict
 from aocp.plans.services import PlanError
 from aocp.policy import can, record_denial
@@ -61,11 +62,13 @@ def plan_json(p: Plan) -> dict:
             "url": url_for("api.get_plan", code=p.code)}
 
 
-def line_json(line: ActionLine, status: str | None = None) -> dict:
+def line_json(line: ActionLine, status: str | None = None, orgs: tuple[list, list] | None = None) -> dict:
+    """`orgs`: the line's lead and participant codes when already read (else from its relationships)."""
+    leads, participants = orgs or ([o.code for o in line.leads], [o.code for o in line.participants])
     return {"id": line.id, "plan": line.plan.code, "code": line.code, "text": line.text,
             "strategy": line.strategy.code, "area": line.strategy.area.code,
             "working_group": line.body.code if line.body else None,
-            "leads": [o.code for o in line.leads], "participants": [o.code for o in line.participants],
+            "leads": leads, "participants": participants,
             "indicators": line.indicators, "carried_from": line.carried_from_id,
             **({"status": status} if status is not None else {}),
             "url": url_for("api.get_action_line", line_id=line.id)}
@@ -240,9 +243,24 @@ def plan_rates(code: str):
 
 # --- action lines ----------------------------------------------------------------------------------
 
-def _line_options() -> tuple:
-    return (joinedload(ActionLine.plan), joinedload(ActionLine.strategy).joinedload(Strategy.area),
-            joinedload(ActionLine.body), selectinload(ActionLine.leads), selectinload(ActionLine.participants))
+def _list_options() -> tuple:
+    # The list shows only the codes of a line's plan, strategy, area and working group.
+    return (joinedload(ActionLine.plan).load_only(Plan.code),
+            joinedload(ActionLine.strategy).load_only(Strategy.code).joinedload(Strategy.area)
+            .load_only(ProgrammeArea.code),
+            joinedload(ActionLine.body).load_only(Body.code))
+
+
+def _org_codes(line_ids: list[int]) -> dict[int, tuple[list, list]]:
+    """Lead and participant Member State codes of these lines, each list in code order, in one statement."""
+    parts = [select(table.c.action_line_id, literal(n).label("part"), Organisation.code)
+             .join(Organisation, Organisation.id == table.c.org_id).where(table.c.action_line_id.in_(line_ids))
+             for n, table in enumerate((action_line_leads, action_line_participants))]
+    orgs: dict[int, tuple[list, list]] = {line_id: ([], []) for line_id in line_ids}
+    if line_ids:
+        for line_id, part, code in db.session.execute(union_all(*parts).order_by("code")):
+            orgs[line_id][part].append(code)
+    return orgs
 
 
 @bp.get("/action-lines")
@@ -255,7 +273,7 @@ def list_action_lines():
             .join(Plan, Plan.id == ActionLine.plan_id)
             .join(Strategy, Strategy.id == ActionLine.strategy_id)
             .join(ProgrammeArea, ProgrammeArea.id == Strategy.area_id)
-            .options(*_line_options())
+            .options(*_list_options())
             .order_by(Plan.start_year.desc(), Plan.code, ActionLine.position, ActionLine.code))
     errors = {}
     for name, column in (("plan", Plan.code), ("area", ProgrammeArea.code), ("strategy", Strategy.code)):
@@ -290,7 +308,8 @@ def list_action_lines():
     total = db.session.scalar(select(db.func.count()).select_from(stmt.order_by(None).subquery())) or 0
     lines = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
     statuses = rates.statuses_of([line.id for line in lines])
-    return {"items": [line_json(line, statuses[line.id]) for line in lines], "page": page, "per_page": per_page,
+    orgs = _org_codes([line.id for line in lines])
+    return {"items": [line_json(line, statuses[line.id], orgs[line.id]) for line in lines], "page": page, "per_page": per_page,
             "total": total, "pages": (total + per_page - 1) // per_page}
 
 
