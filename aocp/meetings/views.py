@@ -344,7 +344,8 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
         meeting = db.session.execute(select(Meeting).where(Meeting.id == meeting.id).options(*PAGE_OPTIONS)
                                      ).unique().scalar_one()
     items = list(meeting.items)
-    visible = visible_clause(current_user)  # built once: three queries below use the viewer's rule
+    user = current_user._get_current_object()  # the signed-in user, read once rather than through the proxy
+    visible = visible_clause(user)  # built once: three queries below use the viewer's rule
     papers: dict[int, list] = {i.id: [] for i in items}
     if items:
         for paper in db.session.execute(
@@ -366,7 +367,7 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
     grouped = db.session.execute(
         select(Meeting).options(joinedload(Meeting.body))
         .where(or_(Meeting.group_with_id == group_root, Meeting.id == group_root), Meeting.id != meeting.id,
-               visible_bodies_clause(current_user, Meeting.body_id))
+               visible_bodies_clause(user, Meeting.body_id))
         .order_by(Meeting.starts_on, Meeting.body_id)).scalars().all()
     decisions = db.session.execute(
         select(Decision.text, AgendaItem.id.label("item_id"), AgendaItem.position, AgendaItem.title)
@@ -376,9 +377,9 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
         select(ActionItem).options(joinedload(ActionItem.owner_user).lazyload(User.memberships),
                                    joinedload(ActionItem.owner_org))
         .where(ActionItem.meeting_id == meeting.id).order_by(ActionItem.id)).scalars().all()
-    manage = can(current_user, "meetings.manage", meeting)
-    contribute = can(current_user, "meetings.contribute", meeting)
-    mine = next((p for p in participants if p.user_id == current_user.id), None)
+    manage = can(user, "meetings.manage", meeting)
+    contribute = can(user, "meetings.contribute", meeting)
+    mine = next((p for p in participants if p.user_id == user.id), None)
     context = {
         "item_form": forms.get("item_form") or AgendaItemForm(formdata=None),
         "rsvp_form": forms.get("rsvp_form") or RsvpForm(formdata=None, rsvp=mine.rsvp if mine else None),
