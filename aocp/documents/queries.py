@@ -78,8 +78,8 @@ class Filters:
         return {k: v for k, v in args.items() if v}
 
 
-def statement(user, f: Filters) -> Select:
-    """The documents `user` may open that match `f`, in the requested order."""
+def matching(user, f: Filters) -> Select:
+    """The documents `user` may open that match `f`, in the requested order (nothing loaded beside them)."""
     stmt = select(Document).where(visible_clause(user))
     stmt = stmt.where(Document.deleted_at.is_not(None) if f.trash else Document.deleted_at.is_(None))
     if f.doc_type:
@@ -104,14 +104,23 @@ def statement(user, f: Filters) -> Select:
         stmt = search.apply(stmt, f.q)
         if f.sort in SORTS:  # searching, but sorted by a column rather than relevance
             stmt = stmt.order_by(None).order_by(*SORTS[f.sort])
+    return stmt
+
+
+def _list_loads() -> tuple:
     # Uploaders are shown by name and organisation; their memberships (loaded by default) are not needed.
-    return stmt.options(joinedload(Document.org), joinedload(Document.body),
-                        joinedload(Document.uploader).lazyload(User.memberships),
-                        joinedload(Document.access_body), selectinload(Document.tags),
-                        joinedload(Document.newest).load_only(
-                            DocumentVersion.number, DocumentVersion.original_name, DocumentVersion.size,
-                            DocumentVersion.content_type, DocumentVersion.created_at, DocumentVersion.sha256,
-                            DocumentVersion.document_id))
+    return (joinedload(Document.org), joinedload(Document.body),
+            joinedload(Document.uploader).lazyload(User.memberships),
+            joinedload(Document.access_body), selectinload(Document.tags),
+            joinedload(Document.newest).load_only(
+                DocumentVersion.number, DocumentVersion.original_name, DocumentVersion.size,
+                DocumentVersion.content_type, DocumentVersion.created_at, DocumentVersion.sha256,
+                DocumentVersion.document_id))
+
+
+def statement(user, f: Filters) -> Select:
+    """`matching`, with what a list shows of each document loaded alongside."""
+    return matching(user, f).options(*_list_loads())
 
 
 @dataclass
@@ -133,8 +142,16 @@ class Page:
 
 
 def page_of(user, f: Filters, page: int, per_page: int) -> Page:
-    """One page of documents with search snippets."""
-    result = db.paginate(statement(user, f), page=page, per_page=per_page, error_out=False, max_per_page=100)
-    items = list(result.items)
+    """One page of documents with search snippets.
+
+    The page's ids are picked on documents alone, then loaded with what the list shows: with the joins before
+    the LIMIT, PostgreSQL joined every visible document to its organisations, uploader and newest version before
+    keeping twenty (37 of 40 ms at 10,000 documents)."""
+    result = db.paginate(matching(user, f).with_only_columns(Document.id), page=page, per_page=per_page,
+                         error_out=False, max_per_page=100)
+    ids = list(result.items)
+    loaded = {d.id: d for d in db.session.scalars(
+        select(Document).where(Document.id.in_(ids)).options(*_list_loads())).unique()} if ids else {}
+    items = [loaded[i] for i in ids]
     snippets = search.snippets([d.id for d in items], f.q) if f.q else {}
     return Page(items, snippets, result.page, result.per_page, result.total or 0)
