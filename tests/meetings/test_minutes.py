@@ -174,7 +174,8 @@ def test_chair_saves_the_minutes_with_the_form(app, client, cast, wgtim):
     m = stored(app, wgtim)
     assert m.body_md == "## Item 1\n\nThe agenda was **adopted**." and m.status == "draft"
     page = client.get(url(wgtim)).get_data(as_text=True)
-    assert "<h4>Item 1</h4>" in page and "<strong>adopted</strong>" in page  # under the page's <h2>Text and "Minutes saved." in page
+    # Headings sit below the page's own <h2>Text, so "## Item 1" renders as <h4>.
+    assert "<h4>Item 1</h4>" in page and "<strong>adopted</strong>" in page and "Minutes saved." in page
 
 
 @pytest.mark.parametrize("part, status", [("member", 403), ("body_observer", 403), ("partner", 403),
