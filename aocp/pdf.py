@@ -1,8 +1,8 @@
 """PDF documents with fpdf2 in the platform's fonts, for every ASEAN script.
 
 Sarabun covers Latin, Vietnamese and Thai; Noto Sans Khmer, Lao and Myanmar, Droid Sans Fallback (Chinese) and
-Noto Sans CJK KR (Hangul) are tried in turn for characters it lacks, and HarfBuzz places the marks of the scripts that need it. The
-fonts ship in aocp/static/fonts/ (never fetched at run time).
+Noto Sans CJK KR (Hangul) are tried in turn for characters it lacks, and HarfBuzz places the marks of the scripts
+that need it. The fonts ship in aocp/static/fonts/ (never fetched at run time).
 """
 from __future__ import annotations
 

@@ -193,8 +193,9 @@ def _meeting(value) -> Meeting | None:
     """A meeting by id (a number, or its digits as text), which the caller may see; None or "" for none."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-    meeting = db.session.get(Meeting, int(text)) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+    number = _whole_number(str(value).strip()) if isinstance(value, (int, str)) and not isinstance(value, bool) \
+        else None
+    meeting = db.session.get(Meeting, number) if number is not None else None
     if meeting is None or not can(g.api_user, "workspaces.view", meeting):
         raise Invalid({"meeting_id": "No meeting with that id that you may see."})
     return meeting

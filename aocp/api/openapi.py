@@ -22,7 +22,8 @@ def _errors(*codes: int) -> dict:
 
 
 def _op(summary: str, rule: str, responses: dict, *, params=(), body: str | None = None, write=False) -> dict:
-    op = {"summary": summary, "description": f"Policy rule: `{rule}`." + (" Needs a write-scope token." if write else ""),
+    note = " Needs a write-scope token." if write else ""
+    op = {"summary": summary, "description": f"Policy rule: `{rule}`.{note}",
           "responses": {**responses, **_errors(401, 403)}, "security": [{"bearer": []}]}
     if params:
         op["parameters"] = list(params)

@@ -309,8 +309,8 @@ def list_action_lines():
     lines = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
     statuses = rates.statuses_of([line.id for line in lines])
     orgs = _org_codes([line.id for line in lines])
-    return {"items": [line_json(line, statuses[line.id], orgs[line.id]) for line in lines], "page": page, "per_page": per_page,
-            "total": total, "pages": (total + per_page - 1) // per_page}
+    return {"items": [line_json(line, statuses[line.id], orgs[line.id]) for line in lines], "page": page,
+            "per_page": per_page, "total": total, "pages": (total + per_page - 1) // per_page}
 
 
 @bp.get("/action-lines/<int:line_id>")
