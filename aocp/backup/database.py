@@ -21,6 +21,7 @@ from aocp.extensions import db
 
 DUMP_NAMES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 SEARCH_TABLE = "document_search"  # made by a migration, outside the models
+SEARCH_FUNCTION = "document_search_text(text, text, text, text)"  # PostgreSQL: its trigram index's expression
 REVISION_SQL = "SELECT version_num FROM alembic_version"
 VERSIONS_SQL = "SELECT storage_key, sha256, size FROM document_versions ORDER BY storage_key"
 
@@ -186,6 +187,7 @@ def _restore_postgresql(dump_path: Path) -> None:
         present = set(inspect(conn).get_table_names()) & (set(db.metadata.tables) | {SEARCH_TABLE, "alembic_version"})
         if present:
             conn.execute(text(f"DROP TABLE {', '.join(sorted(present))} CASCADE"))
+        conn.execute(text(f"DROP FUNCTION IF EXISTS {SEARCH_FUNCTION}"))
     dbname, env = _libpq()
     done = subprocess.run([pg_restore, "--no-owner", "--exit-on-error", "--single-transaction",
                            f"--dbname={dbname}", str(dump_path)], capture_output=True, text=True, env=env)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select, text
 
+from aocp.documents import search
+from aocp.documents.models import Document
 from aocp.extensions import db
 
 from tests.conftest import post_form
@@ -134,3 +137,20 @@ def test_changed_details_are_searched_at_once(people, as_user, make_doc):
     assert result_titles(page_text(client.get("/documents/?q=graphite"))) == ["Graphite strategy"]
     assert result_titles(page_text(client.get("/documents/?q=anode"))) == ["Graphite strategy"]
     assert result_titles(page_text(client.get("/documents/?q=Old+name"))) == []
+
+
+def test_postgresql_substring_matching_can_be_answered_by_the_trigram_index(app):
+    """The search's substring expression is the trigram index's own (migration 0010), and it is costed so the
+    planner prefers the index to matching every document's text."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only: SQLite searches its FTS5 table")
+        stmt = search.apply(select(Document.id), "nickel")
+        compiled = stmt.compile(db.engine)
+        conn = db.session.connection()
+        conn.execute(text("SET LOCAL enable_seqscan = off"))  # a few test rows: a scan would win anyway
+        plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params).scalars())
+        cost = db.session.scalar(text("SELECT procost FROM pg_proc WHERE proname = 'document_search_text'"))
+        db.session.rollback()
+    assert "ix_document_search_trgm" in plan and "ix_document_search_tsv" in plan
+    assert cost >= 1000
