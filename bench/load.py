@@ -6,9 +6,9 @@
 2. A fresh database: a temporary SQLite file (default), or the PostgreSQL URL given (its public schema is
    dropped and made again). Then `flask db upgrade`, `seed`, `demo --scale N`, and an API token for the
    person the requests are made as (the Malaysian focal person of the generated data, chair of WGTIM).
-3. Two gunicorn servers on loopback with the same settings (sync workers, 2 * cores + 1 of them): AOCP, and
-   `bench/hello.py` (the floor). Login and request rate limits are raised for the run (AOCP_LOGIN_RATE_LIMIT,
-   AOCP_RATELIMIT_DEFAULT), since every request comes from 127.0.0.1.
+3. Two gunicorn servers on loopback with the same settings (AOCP's `config/gunicorn.conf.py`, sync workers,
+   2 * cores + 1 of them): AOCP, and `bench/hello.py` (the floor). Login and request rate limits are raised
+   for the run (AOCP_LOGIN_RATE_LIMIT, AOCP_RATELIMIT_DEFAULT), since every request comes from 127.0.0.1.
 4. Sign-in: as many threads as connections, each with its own cookie jar, loop GET /login + POST /login with the
    form's CSRF token for the duration; the POSTs are measured (argon2id verification is most of their cost).
 5. Every other path: one signed-in session per connection (the cookies rotate over each wrk thread's
@@ -90,7 +90,8 @@ def start(app_spec: str, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(workers()), "--worker-class", "sync", "--timeout", "120",
+            [str(BIN / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.conf.py"),
+             "--workers", str(workers()), "--worker-class", "sync", "--timeout", "120",
              "--backlog", "2048", "--bind", f"127.0.0.1:{port}", app_spec],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -375,7 +376,8 @@ def report(args, url: str, results: list[Result], targets: Targets) -> int:
     floor = results[0]
     db_name = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
     print(f"\nAOCP under load: {db_name}, scale {args.scale:g}, {args.connections} connections, {args.duration} s per "
-          f"path, gunicorn {workers()} sync workers, {os.cpu_count()} cores, wrk; signed in as {targets.email}\n")
+          f"path, gunicorn {workers()} sync workers (config/gunicorn.conf.py), {os.cpu_count()} cores, wrk; "
+          f"signed in as {targets.email}\n")
     print(f"{'path':<24}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'x floor':>9}{'errors':>8}  result")
     failed = False
     for r in results:
