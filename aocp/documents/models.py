@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, inspect
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aocp.extensions import db
@@ -38,6 +38,9 @@ class Document(db.Model):
         Index("ix_documents_listing", "deleted_at", "updated_at"),
         # Holds every column the visibility rule reads, so counting a person's documents reads this index only.
         Index("ix_documents_visibility", "deleted_at", "access_level", "access_body_id", "uploader_id"),
+        # Lists, newest first: PostgreSQL reads this backwards and stops at the page (migration 0011).
+        Index("ix_documents_live_updated", "updated_at", "id", postgresql_where=text("deleted_at IS NULL"),
+              sqlite_where=text("deleted_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
