@@ -44,6 +44,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     login_manager.init_app(app)
     with app.app_context():
         _tune_sqlite()
+        _tune_postgresql()
 
     from aocp import cli, logs, metrics, models, web  # noqa: F401  (models: every table known to Alembic)
     from aocp.accounts.views import bp as auth_bp
@@ -85,6 +86,32 @@ def _configure_paths(app: Flask) -> None:
     cfg["UPLOAD_DIR"] = cfg["UPLOAD_DIR"] or str(ROOT / "uploads")
     cfg["RATELIMIT_STORAGE_URI"] = cfg["RATELIMIT_STORAGE_URL"]
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+def _tune_postgresql() -> None:
+    """Let psycopg keep the statements it prepared from one request to the next.
+
+    psycopg prepares a statement once a connection has run it five times, and PostgreSQL then stops planning it
+    anew (the actions list's statements: 18 → 4 ms at scale 1). But psycopg forgets them all at a ROLLBACK, which
+    is how every request that only read ends. So before a rollback, a transaction that wrote nothing (no
+    transaction id was assigned) is committed instead, which for the database is the same thing.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return
+    from psycopg import Error, pq
+
+    @event.listens_for(db.engine, "rollback")
+    def _commit_if_read_only(conn):
+        if conn.closed or conn.invalidated:
+            return
+        raw = conn.connection.dbapi_connection
+        if raw is None or raw.info.transaction_status != pq.TransactionStatus.INTRANS:
+            return
+        try:
+            if raw.execute("SELECT txid_current_if_assigned() IS NULL").fetchone()[0]:
+                raw.commit()
+        except Error:
+            pass  # the rollback that follows ends the transaction either way
 
 
 def _tune_sqlite() -> None:
