@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from flask import current_app, render_template, url_for
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from aocp import audit
 from aocp.accounts import mfa
-from aocp.accounts.models import (ROLES, TOKEN_SCOPES, ApiToken, Invitation, PasswordReset, RecoveryCode,
+from aocp.accounts.models import (ROLES, SIGNED_IN, TOKEN_SCOPES, ApiToken, Invitation, PasswordReset, RecoveryCode,
                                   User)
 from aocp.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
 from aocp.accounts.tokens import digest, new_secret
@@ -410,7 +411,8 @@ def revoke_token(actor: User, token: ApiToken) -> None:
 
 
 def user_by_token(raw: str) -> tuple[User | None, ApiToken | None]:
-    token = db.session.execute(select(ApiToken).where(ApiToken.token_hash == digest(raw))).scalar_one_or_none()
+    token = db.session.execute(select(ApiToken).where(ApiToken.token_hash == digest(raw))
+                               .options(joinedload(ApiToken.user).options(*SIGNED_IN))).unique().scalar_one_or_none()
     if token is None or not token.is_usable:
         return None, None
     now = utcnow()

@@ -14,6 +14,7 @@ from aocp.audit import AuditEntry
 from aocp.extensions import db
 from aocp.sessions import UserSession
 from aocp.timeutil import utcnow
+from bench.sqlcount import statements
 from tests.conftest import PASSWORD, login, post_form, totp_now
 
 COOKIE = "aocp_session"
@@ -391,3 +392,24 @@ def test_a_role_change_by_an_administrator_ends_the_sessions(client, app, user, 
         services.update_user(db.session.get(User, admin), target, target.name, target.org, "focal_person")
         db.session.commit()
     assert not signed_in(client)
+
+
+def test_the_signed_in_person_is_read_in_one_statement_with_their_memberships(client, app, make_user):
+    """Every request reads the person: their organisation and memberships (which the policy checks) come in the
+    same statement, for a page as for an API token."""
+    uid = make_user("delegate", email="three@example.org", bodies={"WGTIM": "member", "WGSMD": "member",
+                                                                    "JWG": "member"})
+    login(client, "three@example.org")
+    with app.app_context():
+        _, token = services.create_token(db.session.get(User, uid), "test", "read")
+        db.session.commit()
+        engine = db.engine
+    for path, headers in (("/profile/", {}), ("/api/v1/plans", {"Authorization": f"Bearer {token}"})):
+        client.get(path, headers=headers)  # the token's first use records when it was used
+        with statements(engine) as seen:
+            assert client.get(path, headers=headers).status_code == 200
+        # The person by id (a page) or by token (the API), and the memberships of people already read.
+        reads = [s for s in seen if any(key in s for key in ("WHERE users.id = ", "WHERE api_tokens.token_hash = ",
+                                                             "WHERE memberships.user_id IN "))]
+        assert len(reads) == 1, reads
+        assert "JOIN memberships" in reads[0] and "JOIN organisations" in reads[0]
