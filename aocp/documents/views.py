@@ -118,7 +118,7 @@ def index(fixed: dict | None = None, template: str = "documents/index.html"):
     except queries.FilterError as err:
         flash(f"{err} The filter was ignored.", "error")
         filters = queries.Filters()
-    page = queries.page_of(current_user, filters, _page_arg(), 20)
+    page = queries.page_of(current_user, filters, _page_arg(), 20, uploader=False)  # the list does not show them
     orgs = db.session.execute(select(Organisation.code, Organisation.name).order_by(Organisation.name)).all()
     bodies = db.session.execute(select(Body.code, Body.short_name).order_by(Body.id)).all()
     return render_template(template, page=page, filters=filters, orgs=orgs, bodies=bodies, doc_types=DOC_TYPES,
