@@ -12,7 +12,9 @@
 4. Sign-in: as many threads as connections, each with its own cookie jar, loop GET /login + POST /login with the
    form's CSRF token for the duration; the POSTs are measured (argon2id verification is most of their cost).
 5. Every other path: one signed-in session per connection (the cookies rotate over each wrk thread's
-   requests), or the API token; `wrk -c CONNECTIONS -d DURATION` with a 2-second warm-up first.
+   requests), or the API token; `wrk -c CONNECTIONS -d DURATION` with a 2-second warm-up first. A reference
+   line with no target comes first: /healthz with a session, what any request costs before a page's own work
+   (session, rate limit, access log, metrics, headers); a page adds the person, its queries and its template.
 
 The floor is measured first and again last (a machine whose speed drifts during the run shows it); the ratios are
 to the mean of the two. Prints requests/s, p50/p95/p99 latency and the ratio to the floor for each path, then
@@ -341,6 +343,12 @@ def measure(args, wrk: str, hello_port: int, port: int, targets: Targets, passwo
     for s in sessions:
         s.sign_in(targets.email, password)
     cookies = [s.cookie_header for s in sessions]
+    if keep("health check, signed in"):
+        # AOCP's own floor, no target: a request with a session that does nothing of its own (one SELECT 1, no
+        # template) still pays for the session, the rate limit, the access log, the metrics and the headers.
+        print("health check, signed in: /healthz", file=sys.stderr, flush=True)
+        results.append(to_result("health check, signed in", "/healthz",
+                                 run_wrk(wrk, port, "/healthz", c, d, cookies=cookies), note="reference"))
     for label, path in page_paths(targets):
         if keep(label):
             print(f"{label}: {path}", file=sys.stderr, flush=True)
@@ -379,7 +387,7 @@ def verdict(r: Result, floor_rps: float) -> tuple[bool, list[str]]:
 def report(args, url: str, results: list[Result], targets: Targets) -> int:
     floors = [r for r in results if r.note == "floor"]
     floor_rps = statistics.mean(f.rps for f in floors)  # the floor measured first and last
-    pages = [r for r in results if r.note != "floor"]
+    pages = [r for r in results if r.note not in ("floor", "reference")]
     db_name = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
     print(f"\nAOCP under load: {db_name}, scale {args.scale:g}, {args.connections} connections, {args.duration} s per "
           f"path, gunicorn {workers()} sync workers (config/gunicorn.conf.py), {os.cpu_count()} cores, wrk; "
@@ -389,8 +397,8 @@ def report(args, url: str, results: list[Result], targets: Targets) -> int:
     for r in results:
         ratio = r.rps / floor_rps
         line = f"{r.label:<24}{r.rps:>9.0f}{r.p50:>9.1f}{r.p95:>9.1f}{r.p99:>9.1f}{ratio:>9.2f}{r.errors:>8}  "
-        if r.note == "floor":
-            print(line + "(floor)")
+        if r.note in ("floor", "reference"):
+            print(line + f"({r.note})")
             continue
         ok, problems = verdict(r, floor_rps)
         failed |= not ok
