@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSession, SessionInterface
-from sqlalchemy import ForeignKey, String, Text, delete, insert, select, update
+from sqlalchemy import ForeignKey, String, Text, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aocp.extensions import db
@@ -58,6 +58,12 @@ class ServerSession(SecureCookieSession):
         self.modified = True
 
 
+# Built once: every request with a cookie runs it, and a statement object keeps the cache key SQLAlchemy computes
+# for it, where building it per request (and keying it again) cost more than running it.
+_BY_SID = (select(UserSession.id, UserSession.data, UserSession.created_at, UserSession.last_seen_at)
+           .where(UserSession.sid_hash == bindparam("sid_hash")))
+
+
 def end_sessions(user_id: int, except_row_id: int | None = None) -> int:
     """Delete every session of a user (optionally keeping one); returns how many ended."""
     stmt = delete(UserSession).where(UserSession.user_id == user_id)
@@ -77,10 +83,9 @@ class DatabaseSessionInterface(SessionInterface):
         sid = request.cookies.get(self.get_cookie_name(app))
         if not sid or len(sid) > 100:
             return ServerSession()
-        with db.engine.connect() as conn:
-            row = conn.execute(select(UserSession.id, UserSession.data, UserSession.created_at,
-                                      UserSession.last_seen_at)
-                               .where(UserSession.sid_hash == hash_sid(sid))).first()
+        # Read through the request's own database session: its connection serves the rest of the request, where
+        # a connection of its own was a second checkout (and on PostgreSQL a second liveness ping) per request.
+        row = db.session.execute(_BY_SID, {"sid_hash": hash_sid(sid)}).first()
         if row is None:
             return ServerSession(expired=True)
         idle, absolute = self._limits(app)
@@ -114,6 +119,9 @@ class DatabaseSessionInterface(SessionInterface):
         user_id = session.get("_user_id")
         user_id = int(user_id) if user_id is not None else None
         fresh = session.row_id is None or session.regenerate_requested
+        touch = session.last_seen is None or now - session.last_seen > TOUCH_EVERY
+        if not (fresh or session.modified or touch):
+            return  # most requests: nothing to write, and no connection to open for it
         with db.engine.begin() as conn:
             if session.regenerate_requested and session.row_id is not None:
                 conn.execute(delete(UserSession).where(UserSession.id == session.row_id))
@@ -131,7 +139,7 @@ class DatabaseSessionInterface(SessionInterface):
             elif session.modified:
                 conn.execute(update(UserSession).where(UserSession.id == session.row_id).values(
                     data=self.serializer.dumps(dict(session)), user_id=user_id, last_seen_at=now))
-            elif session.last_seen is None or now - session.last_seen > TOUCH_EVERY:
+            elif touch:
                 conn.execute(update(UserSession).where(UserSession.id == session.row_id)
                              .values(last_seen_at=now))
         session.regenerate_requested = False

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from aocp.accounts import services
 from aocp.accounts.models import User
@@ -183,6 +183,30 @@ def test_using_a_session_moves_its_idle_clock_forward(client, app, user):
     assert signed_in(client)
     [row] = sessions_of(app, user)
     assert utcnow() - row.last_seen_at < timedelta(minutes=1)
+
+
+def test_a_signed_in_request_takes_one_database_connection(client, app, user):
+    """The session is read on the request's own connection; a request that leaves the session as it was (its
+    last use already recorded this minute) opens no second one to write it."""
+    login(client, "mai@example.org")
+    assert signed_in(client)  # records this minute's use
+    taken = []
+    with app.app_context():
+        engine = db.engine
+    record = lambda *args: taken.append(args)  # noqa: E731
+    event.listen(engine, "checkout", record)
+    try:
+        assert client.get("/profile/").status_code == 200
+    finally:
+        event.remove(engine, "checkout", record)
+    assert len(taken) == 1
+    set_times(app, user, last_seen_at=utcnow() - timedelta(minutes=2))  # a use to record: one more, to write it
+    event.listen(engine, "checkout", record)
+    try:
+        assert client.get("/profile/").status_code == 200
+    finally:
+        event.remove(engine, "checkout", record)
+    assert len(taken) == 3
 
 
 def test_a_session_older_than_the_absolute_limit_ends_even_when_busy(client, app, user):
