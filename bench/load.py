@@ -89,14 +89,15 @@ def workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
-def start(app_spec: str, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
+def start(app_spec: str, env: dict, log: Path, tree: Path = ROOT) -> tuple[subprocess.Popen, int]:
+    """gunicorn serving `app_spec` from the source tree `tree` (this one, or another revision's)."""
     port = _free_port()
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.conf.py"),
+            [str(BIN / "gunicorn"), "-c", str(tree / "config" / "gunicorn.conf.py"),
              "--workers", str(workers()), "--worker-class", "sync", "--timeout", "120",
              "--backlog", "2048", "--bind", f"127.0.0.1:{port}", app_spec],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -288,6 +289,25 @@ API_PATHS = [("API documents", "/api/v1/documents"), ("API search", "/api/v1/doc
 
 # --- the run ------------------------------------------------------------------------------------
 
+def prepare(db: str, scale: float, tmpdir: Path) -> tuple[str, dict, Targets, str]:
+    """A fresh database with `scale` data (a SQLite file in `tmpdir`, or the PostgreSQL URL `db`, rebuilt): its URL,
+    the environment to serve it with, the targets and a read token of the person the requests are made as."""
+    url = f"sqlite:///{tmpdir / 'db.sqlite'}" if db == "sqlite" else db
+    if url.startswith("postgresql"):
+        reset_postgresql(url)
+    env = {**os.environ, "AOCP_CONFIG": "development", "AOCP_DATABASE_URL": url,
+           "AOCP_UPLOAD_DIR": str(tmpdir / "uploads"), "AOCP_MAIL_OUTBOX_DIR": str(tmpdir / "outbox"),
+           "AOCP_LOGIN_RATE_LIMIT": "1000000 per minute", "AOCP_RATELIMIT_DEFAULT": "1000000 per minute"}
+    started = time.perf_counter()
+    _flask(env, "db", "upgrade")
+    _flask(env, "seed")
+    print(_flask(env, "demo", "--scale", f"{scale:g}").strip().splitlines()[-1], file=sys.stderr)
+    print(f"database ready in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    targets = pick_targets(env)
+    token = _flask(env, "users", "token", targets.email, "--scope", "read").strip().splitlines()[-1]
+    return url, env, targets, token
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="sqlite", help="sqlite (a temporary file) or a PostgreSQL URL")
@@ -300,21 +320,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="aocp-load-") as tmp:
         tmpdir = Path(tmp)
-        url = f"sqlite:///{tmpdir / 'db.sqlite'}" if args.db == "sqlite" else args.db
-        if url.startswith("postgresql"):
-            reset_postgresql(url)
-        env = {**os.environ, "AOCP_CONFIG": "development", "AOCP_DATABASE_URL": url,
-               "AOCP_UPLOAD_DIR": str(tmpdir / "uploads"), "AOCP_MAIL_OUTBOX_DIR": str(tmpdir / "outbox"),
-               "AOCP_LOGIN_RATE_LIMIT": "1000000 per minute", "AOCP_RATELIMIT_DEFAULT": "1000000 per minute"}
-        started = time.perf_counter()
-        _flask(env, "db", "upgrade")
-        _flask(env, "seed")
-        print(_flask(env, "demo", "--scale", f"{args.scale:g}").strip().splitlines()[-1], file=sys.stderr)
-        print(f"database ready in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
-        targets = pick_targets(env)
+        url, env, targets, token = prepare(args.db, args.scale, tmpdir)
         from aocp.scale import SCALE_PASSWORD
 
-        token = _flask(env, "users", "token", targets.email, "--scope", "read").strip().splitlines()[-1]
         servers = []
         try:
             hello, hello_port = start("bench.hello:app", env, tmpdir / "hello.log")
