@@ -142,8 +142,8 @@ class Page:
 
 
 def page_of(user, f: Filters, page: int, per_page: int, uploader: bool = True) -> Page:
-    """One page of documents with search snippets; `uploader` False leaves out who uploaded each (a page that
-    does not show them is spared an entity per row, ORM work that cost about as much as the query).
+    """One page of documents with search snippets; `uploader` False leaves out who uploaded each, for a page that
+    does not show them (two joined entities fewer per row: 0.3 of the 4 ms that loading twenty took).
 
     The page's ids are picked on documents alone, then loaded with what the list shows: with the joins before
     the LIMIT, PostgreSQL joined every visible document to its organisations, uploader and newest version before
