@@ -18,7 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.load import API_PATHS, ROOT, Session, ensure_wrk, page_paths, prepare, run_wrk, start
+from bench.load import (API_PATHS, ROOT, Session, ensure_wrk, load_arguments, page_paths, prepare, run_wrk,
+                        start)
 
 
 def _migrations(tree: Path) -> set[str]:
@@ -28,12 +29,8 @@ def _migrations(tree: Path) -> set[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("base", help="the git revision to compare this working tree with (e.g. HEAD~3)")
-    parser.add_argument("--db", default="sqlite", help="sqlite (a temporary file) or a PostgreSQL URL (rebuilt)")
-    parser.add_argument("--scale", type=float, default=1.0, help="data volume (flask demo --scale); default 1")
     parser.add_argument("--rounds", type=int, default=4, help="turns per path on each revision; default 4")
-    parser.add_argument("--duration", type=int, default=5, help="seconds per turn; default 5")
-    parser.add_argument("--connections", type=int, default=16, help="concurrent connections; default 16")
-    parser.add_argument("--only", default="", help="comma-separated labels of bench.load's paths (default: all)")
+    load_arguments(parser, duration=5)
     args = parser.parse_args(argv)
     wrk = ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="aocp-compare-") as tmp:

@@ -308,13 +308,18 @@ def prepare(db: str, scale: float, tmpdir: Path) -> tuple[str, dict, Targets, st
     return url, env, targets, token
 
 
+def load_arguments(parser: argparse.ArgumentParser, duration: int) -> None:
+    """The options bench.load and bench.compare share: database, data volume, load and which paths."""
+    parser.add_argument("--db", default="sqlite", help="sqlite (a temporary file) or a PostgreSQL URL (rebuilt)")
+    parser.add_argument("--scale", type=float, default=1.0, help="data volume (flask demo --scale); default 1")
+    parser.add_argument("--duration", type=int, default=duration, help=f"seconds per measurement; default {duration}")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections; default 16")
+    parser.add_argument("--only", default="", help="comma-separated labels of the paths to run (default: all)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default="sqlite", help="sqlite (a temporary file) or a PostgreSQL URL")
-    parser.add_argument("--scale", type=float, default=1.0, help="data volume (flask demo --scale); default 1")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per path; default 10")
-    parser.add_argument("--connections", type=int, default=16, help="concurrent connections; default 16")
-    parser.add_argument("--only", default="", help="comma-separated labels to run (default: all)")
+    load_arguments(parser, duration=10)
     args = parser.parse_args(argv)
     wrk = ensure_wrk()
 
