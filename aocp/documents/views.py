@@ -364,7 +364,7 @@ def delete(doc_id: int):
 @bp.get("/trash")
 @guard("documents.trash")
 def trash():
-    page = queries.page_of(current_user, queries.Filters(trash=True, sort="updated"), _page_arg(), 20)
+    page = queries.page_of(current_user, queries.Filters(trash=True, sort="updated"), _page_arg(), 20, uploader=False)
     return render_template("documents/trash.html", page=page, action=ActionForm())
 
 

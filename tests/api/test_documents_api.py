@@ -600,6 +600,17 @@ def test_filters_narrow_the_list(client, people, wgtim_doc):
     assert ids(client.get(API, query_string={"until": "2000-01-01"}, headers=headers)) == []
 
 
+def test_the_list_and_search_give_each_document_its_own_tags_in_order(client, people, wgtim_doc):
+    study = upload(client, people["uploader"], "s.txt", b"A molybdenum study.", tags="Zinc, esg, Alloys",
+                   access="everyone").get_json()["id"]
+    bare = upload(client, people["uploader"], "b.txt", b"No tags here.", access="everyone").get_json()["id"]
+    for args in ({}, {"q": "molybdenum"}):
+        items = client.get(API, query_string=args, headers=people["member"]).get_json()["items"]
+        tags = {item["id"]: item["tags"] for item in items}
+        assert tags[study] == ["alloys", "esg", "zinc"] and tags[wgtim_doc] == ["minutes", "wgtim"]
+        assert tags.get(bare, []) == []
+
+
 @pytest.mark.parametrize("filename, maker, word", [
     ("laterite.pdf", make_pdf, "saprolite"),
     ("bauxite.docx", make_docx, "gibbsite"),

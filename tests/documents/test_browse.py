@@ -79,6 +79,15 @@ def test_the_list_is_newest_first_and_sorts_by_title_or_sharing_date(people, as_
     assert titles(page_text(client.get("/documents/?sort=created"))) == titles(page_text(client.get("/documents/")))
 
 
+def test_each_listed_document_shows_its_own_tags(people, as_user, shelf):
+    page = page_text(as_user(people["member"]).get("/documents/?sort=title"))
+    shown = dict(re.findall(r'<h2 class="doc-title"><a href="/documents/\d+">([^<]+)</a></h2>.*?<p class="doc-meta">'
+                            r'(.*?)</p>', page, re.S))
+    tags = {title: re.findall(r'href="/documents/\?tag=([^"]+)">#', meta) for title, meta in shown.items()}
+    assert tags == {"ESG study": ["esg"], "Mine safety course": ["training"], "Report template": [],
+                    "Thai country report": ["tin"], "Tin workplan": ["tin", "workplan"]}
+
+
 def test_the_filter_form_keeps_the_chosen_values(people, as_user, shelf):
     page = page_text(as_user(people["member"]).get("/documents/?type=study&org=MYS&tag=esg&since=2026-03-01"))
     assert '<option value="study" selected>' in page and '<option value="MYS" selected>' in page
