@@ -77,8 +77,8 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from aocp.accounts.models import SIGNED_IN, User
-        user = db.session.get(User, int(user_id), options=SIGNED_IN) if user_id.isdigit() else None
+        from aocp.accounts.services import signed_in_person
+        user = signed_in_person(int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.is_active else None
 
     @login_manager.unauthorized_handler
