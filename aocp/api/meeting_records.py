@@ -50,7 +50,9 @@ def action_json(a: ActionItem) -> dict:
 
 
 def _action_options() -> tuple:
-    return joinedload(ActionItem.body), joinedload(ActionItem.owner_user), joinedload(ActionItem.owner_org)
+    # Owners are shown by id, name and organisation: their memberships (loaded by default) are not needed.
+    return (joinedload(ActionItem.body), joinedload(ActionItem.owner_user).lazyload(User.memberships),
+            joinedload(ActionItem.owner_org))
 
 
 # --- decisions --------------------------------------------------------------------------------------

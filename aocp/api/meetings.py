@@ -46,8 +46,9 @@ def person(u: User | None) -> dict | None:
 
 
 def meeting_options() -> tuple:
-    """What a meeting's JSON reads besides its own row, loaded with it (no query per meeting)."""
-    return joinedload(Meeting.body), joinedload(Meeting.host), joinedload(Meeting.chair)
+    """What a meeting's JSON reads besides its own row, loaded with it (no query per meeting); the chair's
+    memberships (loaded with a person by default) are not among it."""
+    return joinedload(Meeting.body), joinedload(Meeting.host), joinedload(Meeting.chair).lazyload(User.memberships)
 
 
 def meeting_json(m: Meeting) -> dict:

@@ -141,8 +141,8 @@ def workspace(code: str):
                        page=page_arg(), per_page=10, error_out=False)
     open_actions = select(ActionItem).where(ActionItem.body_id == body.id, ActionItem.status.in_(OPEN))
     actions = db.session.execute(
-        open_actions.options(joinedload(ActionItem.owner_user), joinedload(ActionItem.owner_org),
-                             joinedload(ActionItem.meeting))
+        open_actions.options(joinedload(ActionItem.owner_user).lazyload(User.memberships),
+                             joinedload(ActionItem.owner_org), joinedload(ActionItem.meeting))
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id).limit(15)).scalars().all()
     open_total = db.session.execute(select(func.count()).select_from(open_actions.subquery())).scalar()
     documents = db.session.execute(
