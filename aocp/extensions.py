@@ -1,4 +1,5 @@
 """Flask extensions, created once and bound to the app in create_app()."""
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -24,4 +25,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address)
+# The default limit is read from the app serving the request: given through the config, Flask-Limiter keeps the
+# first app's for every app of the process.
+limiter = Limiter(key_func=get_remote_address, default_limits=[lambda: current_app.config["RATELIMIT_DEFAULT"]])

@@ -252,6 +252,12 @@ def test_a_429_page_is_in_the_site_layout(app, client, monkeypatch):
     assert ERROR_TEXT[429][0] in page
 
 
+def test_each_app_applies_its_own_default_rate_limit(scratch):
+    generous, strict = scratch(), scratch(RATELIMIT_DEFAULT="3 per minute")
+    assert [strict.test_client().get("/healthz").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert [generous.test_client().get("/healthz").status_code for _ in range(4)] == [200] * 4
+
+
 def test_a_500_page_is_in_the_site_layout_and_hides_the_error(scratch):
     app = scratch(PROPAGATE_EXCEPTIONS=False)
     page = assert_error_page(app.test_client().get("/boom"), 500)
