@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, inspect, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from aocp.extensions import db
 from aocp.orgs.models import Membership, Organisation
@@ -55,8 +56,9 @@ class User(UserMixin, db.Model):
     # "unnested": under an outer join (a document's uploader, say) the organisation is outer-joined too, rather
     # than nested as (users JOIN organisations), which SQLite materialises in full for every such query.
     org: Mapped[Organisation] = relationship(lazy="joined", innerjoin="unnested")
-    memberships: Mapped[list[Membership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+    # Loaded when asked for: the signed-in person's come with them (SIGNED_IN), and code that checks the access of
+    # many people loads theirs in one statement (load_memberships, below).
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -84,6 +86,19 @@ class User(UserMixin, db.Model):
 # The signed-in person, loaded for each request: their organisation and memberships (which the policy reads) in
 # the same statement as the person, rather than a second statement for the memberships.
 SIGNED_IN = (joinedload(User.memberships),)
+
+
+def load_memberships(people) -> None:
+    """Load the memberships of `people` not loaded yet in one statement, before checking each one's access (the
+    rules of bodies and documents read them), rather than one statement per person."""
+    waiting: dict[int, list[Membership]] = {p.id: [] for p in people if "memberships" not in inspect(p).dict}
+    if not waiting:
+        return
+    for membership in db.session.execute(select(Membership).where(Membership.user_id.in_(waiting))).scalars():
+        waiting[membership.user_id].append(membership)
+    for person in people:
+        if person.id in waiting:
+            set_committed_value(person, "memberships", waiting[person.id])
 
 
 class RecoveryCode(db.Model):

@@ -335,7 +335,7 @@ def _grants_of(doc_ids: list[int]) -> dict[int, list[DocumentGrant]]:
     if doc_ids:
         rows = db.session.execute(select(DocumentGrant).where(DocumentGrant.document_id.in_(doc_ids))
                                   .options(joinedload(DocumentGrant.org),
-                                           joinedload(DocumentGrant.user).lazyload(User.memberships))
+                                           joinedload(DocumentGrant.user))
                                   .order_by(DocumentGrant.id)).scalars()
         for gr in rows:
             grouped[gr.document_id].append(gr)

@@ -50,8 +50,7 @@ def action_json(a: ActionItem) -> dict:
 
 
 def _action_options() -> tuple:
-    # Owners are shown by id, name and organisation: their memberships (loaded by default) are not needed.
-    return (joinedload(ActionItem.body), joinedload(ActionItem.owner_user).lazyload(User.memberships),
+    return (joinedload(ActionItem.body), joinedload(ActionItem.owner_user),
             joinedload(ActionItem.owner_org))
 
 

@@ -11,7 +11,7 @@ from flask import g, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from aocp.accounts.models import User
+from aocp.accounts.models import User, load_memberships
 from aocp.api import bp
 from aocp.api.accounts import json_body, paginated
 from aocp.api.auth import api_guard
@@ -46,9 +46,8 @@ def person(u: User | None) -> dict | None:
 
 
 def meeting_options() -> tuple:
-    """What a meeting's JSON reads besides its own row, loaded with it (no query per meeting); the chair's
-    memberships (loaded with a person by default) are not among it."""
-    return joinedload(Meeting.body), joinedload(Meeting.host), joinedload(Meeting.chair).lazyload(User.memberships)
+    """What a meeting's JSON reads besides its own row, loaded with it (no query per meeting)."""
+    return joinedload(Meeting.body), joinedload(Meeting.host), joinedload(Meeting.chair)
 
 
 def meeting_json(m: Meeting) -> dict:
@@ -327,6 +326,7 @@ def invite_participants(meeting_id: int):
     if "user_ids" in f.data:
         if ids := f.ids("user_ids"):
             people = list(db.session.execute(select(User).where(User.id.in_(ids))).scalars())
+            load_memberships(people)  # can_view reads them
             found = {p.id: p for p in people}
             refused = [i for i in ids if i not in found or not found[i].is_active
                        or not access.can_view(found[i], meeting)]

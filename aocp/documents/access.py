@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, false, or_, select, true
 
-from aocp.accounts.models import User
+from aocp.accounts.models import User, load_memberships
 from aocp.documents.models import ACCESS_LEVELS, Document, DocumentGrant
 from aocp.extensions import db
 from aocp.orgs.models import Membership, Organisation
@@ -93,6 +93,7 @@ def audience(doc: Document, limit: int = 500) -> Audience:
         select(User).join(User.org).where(User.status == "active")
         .order_by(Organisation.code, User.name).limit(limit)
         .where(or_(User.role.in_(ASEC_ROLES), *_audience_conditions(doc)))).scalars().all()
+    load_memberships(people)  # reason() reads them for a body's documents
     return Audience(groups, [(p, reason(p, doc) or "") for p in people])
 
 

@@ -13,7 +13,6 @@ from markupsafe import Markup
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from aocp.accounts.models import User
 from aocp.documents import search
 from aocp.documents.access import visible_clause
 from aocp.documents.models import ACCESS_LEVELS, DOC_TYPES, Document, DocumentTag, DocumentVersion
@@ -117,8 +116,7 @@ def _list_loads(uploader: bool = True) -> tuple:
                  DocumentVersion.number, DocumentVersion.original_name, DocumentVersion.size,
                  DocumentVersion.content_type, DocumentVersion.created_at, DocumentVersion.sha256,
                  DocumentVersion.document_id))
-    # Uploaders are shown by name and organisation; their memberships (loaded by default) are not needed.
-    return loads + (joinedload(Document.uploader).lazyload(User.memberships),) if uploader else loads
+    return loads + (joinedload(Document.uploader),) if uploader else loads
 
 
 def tags_of(ids: list[int]) -> dict[int, list[str]]:

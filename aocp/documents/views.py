@@ -186,9 +186,9 @@ def _activity(doc: Document) -> list[audit.AuditEntry]:
 DETAIL_OPTIONS = (
     joinedload(Document.org), joinedload(Document.body), joinedload(Document.access_body),
     joinedload(Document.meeting).joinedload(Meeting.body),
-    joinedload(Document.uploader).lazyload(User.memberships), selectinload(Document.tags),
+    joinedload(Document.uploader), selectinload(Document.tags),
     selectinload(Document.versions).options(defer(DocumentVersion.text),
-                                            joinedload(DocumentVersion.uploaded_by).lazyload(User.memberships)),
+                                            joinedload(DocumentVersion.uploaded_by)),
 )
 
 

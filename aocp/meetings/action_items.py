@@ -59,7 +59,7 @@ def _list_options() -> tuple:
     """What a row of the list shows: the body's names, the meeting's number, the owner's name and organisation."""
     return (joinedload(ActionItem.body).load_only(Body.code, Body.short_name),
             joinedload(ActionItem.meeting).load_only(Meeting.body_id, Meeting.number),
-            joinedload(ActionItem.owner_user).load_only(User.name, User.org_id).lazyload(User.memberships),
+            joinedload(ActionItem.owner_user).load_only(User.name, User.org_id),
             joinedload(ActionItem.owner_org).load_only(Organisation.code, Organisation.name))
 
 

@@ -141,7 +141,7 @@ def workspace(code: str):
                        page=page_arg(), per_page=10, error_out=False)
     open_actions = select(ActionItem).where(ActionItem.body_id == body.id, ActionItem.status.in_(OPEN))
     actions = db.session.execute(
-        open_actions.options(joinedload(ActionItem.owner_user).lazyload(User.memberships),
+        open_actions.options(joinedload(ActionItem.owner_user),
                              joinedload(ActionItem.owner_org), joinedload(ActionItem.meeting))
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id).limit(15)).scalars().all()
     open_total = db.session.execute(select(func.count()).select_from(open_actions.subquery())).scalar()
@@ -332,9 +332,9 @@ def _readiness(meeting: Meeting, visible, states: list) -> list[dict]:
     return rows
 
 
-# What the meeting page shows of the meeting itself; its chair's memberships are not among it.
+# What the meeting page shows of the meeting itself.
 PAGE_OPTIONS = (joinedload(Meeting.body), joinedload(Meeting.host),
-                joinedload(Meeting.chair).lazyload(User.memberships),
+                joinedload(Meeting.chair),
                 joinedload(Meeting.group_with).joinedload(Meeting.body), selectinload(Meeting.items))
 PAGE_RELATIONS = {"body", "host", "chair", "group_with", "items"}
 
@@ -374,7 +374,7 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
         .outerjoin(AgendaItem, AgendaItem.id == Decision.agenda_item_id)
         .where(Decision.meeting_id == meeting.id).order_by(Decision.id)).all()
     actions = db.session.execute(
-        select(ActionItem).options(joinedload(ActionItem.owner_user).lazyload(User.memberships),
+        select(ActionItem).options(joinedload(ActionItem.owner_user),
                                    joinedload(ActionItem.owner_org))
         .where(ActionItem.meeting_id == meeting.id).order_by(ActionItem.id)).scalars().all()
     manage = can(user, "meetings.manage", meeting)

@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timezone
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from aocp.accounts.models import User
 from aocp.extensions import db
@@ -68,8 +67,7 @@ def participants(meeting: Meeting) -> list[User]:
     """Everyone invited to the meeting who has not declined."""
     return list(db.session.execute(
         select(User).join(Participant, Participant.user_id == User.id)
-        .where(Participant.meeting_id == meeting.id, Participant.rsvp != "not_attending")
-        .options(selectinload(User.memberships))).scalars())
+        .where(Participant.meeting_id == meeting.id, Participant.rsvp != "not_attending")).scalars())
 
 
 def action_owners(item: ActionItem) -> list[User]:
@@ -81,7 +79,7 @@ def action_owners(item: ActionItem) -> list[User]:
     return list(db.session.execute(
         select(User).join(Membership, Membership.user_id == User.id)
         .where(User.org_id == item.owner_org_id, User.role == "focal_person", Membership.body_id == item.body_id)
-        .options(selectinload(User.memberships))).scalars())
+        ).scalars())
 
 
 def meeting_invited(actor: User | None, meeting: Meeting, people: list[User]) -> None:

@@ -14,7 +14,7 @@ from functools import cache
 from sqlalchemy import bindparam, delete, func, select, update
 
 from aocp import audit
-from aocp.accounts.models import ROLES, User
+from aocp.accounts.models import ROLES, User, load_memberships
 from aocp.extensions import db
 from aocp.notifications import emails
 from aocp.notifications.models import (BUILTIN_DEFAULTS, CHANNELS, KINDS, BodyMute, Notification,
@@ -72,9 +72,11 @@ def _audience(actor: User | None, obj, recipients: Iterable[User]) -> list[User]
         if user is None or user.id in seen or not user.is_active:
             continue
         seen.add(user.id)
-        if rule is None or can(user, rule, obj):
-            people.append(user)
-    return people
+        people.append(user)
+    if rule is None:
+        return people
+    load_memberships(people)
+    return [user for user in people if can(user, rule, obj)]
 
 
 def _body_id(obj) -> int | None:

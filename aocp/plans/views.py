@@ -17,7 +17,6 @@ from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings.access import visible_bodies_clause
-from aocp.accounts.models import User
 from aocp.meetings.models import ActionItem
 from aocp.orgs.models import Body, Organisation
 from aocp.plans import access, bp, charts, imports, rates, reports, services
@@ -371,7 +370,7 @@ def line(code: str, line_code: str):
     items = db.session.execute(select(ActionItem).where(
         ActionItem.action_line == line.code, visible_bodies_clause(current_user, ActionItem.body_id))
         .options(joinedload(ActionItem.body), joinedload(ActionItem.meeting), joinedload(ActionItem.owner_org),
-                 joinedload(ActionItem.owner_user).lazyload(User.memberships))
+                 joinedload(ActionItem.owner_user))
         .order_by(ActionItem.due_on, ActionItem.id).limit(100)).scalars().all()
     carried_into = db.session.execute(select(ActionLine).where(ActionLine.carried_from_id == line.id)
                                       .options(joinedload(ActionLine.plan))).scalars().all()

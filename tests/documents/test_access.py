@@ -18,6 +18,7 @@ from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import can
 from aocp.timeutil import utcnow
+from bench.sqlcount import statements
 from tests.conftest import csrf_token, post_form
 from tests.documents.conftest import audit_rows, by_code, fetch, make_pdf, page_text
 
@@ -253,6 +254,20 @@ def test_the_audience_page_lists_each_person_who_can_open_the_document_with_the_
     assert rows == {"Uma Uploader": "you uploaded it", "Mira Member": "you are a member of WGTIM",
                     "Sari Staff": "ASEC staff see every document", "Adi Admin": "ASEC staff see every document"}
     assert "People (4)" in page
+
+
+def test_the_audience_page_reads_its_peoples_memberships_in_one_statement(app, people, as_user, make_doc, make_user):
+    doc_id = make_doc(people["uploader"], title="WGTIM workplan", level="body", body="WGTIM")
+    client = as_user(people["member"])
+    for i in range(5):
+        make_user("delegate", org_code="IDN", email=f"extra{i}@example.go.id", bodies={"WGTIM": "member"})
+    with app.app_context():
+        engine = db.engine
+    with statements(engine) as seen:
+        page = page_text(client.get(f"/documents/{doc_id}/audience"))
+    assert "People (7)" in page  # the uploader, the member and the five added
+    assert len([s for s in seen if "FROM memberships WHERE" in s and "memberships.user_id IN" in s]) == 1
+    assert not [s for s in seen if "= memberships.user_id" in s]  # none person by person
 
 
 def test_the_audience_of_a_named_document_lists_the_named_organisation_and_person(app, people, as_user, make_doc):

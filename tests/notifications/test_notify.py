@@ -6,13 +6,15 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from aocp.accounts.models import User
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings import services as meetings
-from aocp.meetings.models import Participant
+from aocp.meetings.models import Meeting, Participant
 from aocp.notifications import services
 from aocp.notifications.models import BodyMute, NotificationPreference, RoleDefault
 from aocp.notifications.reminders import remind_papers_due
+from bench.sqlcount import statements
 from tests.conftest import body, org, outbox
 from tests.notifications.conftest import notes, queued, recipients, schedule, user
 
@@ -60,6 +62,19 @@ def test_people_who_may_not_see_the_object_are_not_told(app, ctx, people):
     made = services.notify("document_shared", user(people["chair"]), doc,
                            [user(people["member"]), user(people["outsider"])], doc.title, f"/documents/{doc.id}")
     assert [n.recipient_id for n in made] == [people["outsider"]]
+
+
+def test_who_may_see_it_is_checked_with_everyones_memberships_read_in_one_statement(app, ctx, people, make_user):
+    for i in range(6):
+        make_user("delegate", org_code="IDN", email=f"extra{i}@example.go.id", bodies={"WGTIM": "member"})
+    meeting_id = schedule(people["chair"]).id
+    db.session.expunge_all()  # people read afresh below, without their memberships
+    meeting = db.session.get(Meeting, meeting_id)
+    everyone = list(db.session.execute(select(User).order_by(User.id)).scalars())
+    with statements(db.engine) as seen:
+        made = services.notify("agenda_published", None, meeting, everyone, "Agenda", "/")
+    assert len(made) == 6 + 6  # the extra members; ASEC (two), the chair, two members and the observer
+    assert len([s for s in seen if "FROM memberships" in s]) == 1
 
 
 def test_a_deactivated_account_is_not_told(app, ctx, people):
