@@ -2,6 +2,8 @@
 the body's managers, the person who owns an item or a focal person of the Member State that owns it."""
 from __future__ import annotations
 
+from functools import cache
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
@@ -55,6 +57,7 @@ def _action_filters(args) -> dict:
     return f
 
 
+@cache  # built once, on first use (when the mappers are complete), like the document lists' loads
 def _list_options() -> tuple:
     """What a row of the list shows: the body's names, the meeting's number, the owner's name and organisation."""
     return (joinedload(ActionItem.body).load_only(Body.code, Body.short_name),
