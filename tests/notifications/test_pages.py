@@ -5,7 +5,7 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from aocp.accounts.models import ROLES, User
 from aocp.audit import AuditEntry
@@ -13,6 +13,7 @@ from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.notifications import services
 from aocp.notifications.models import BodyMute, Notification, NotificationPreference, RoleDefault
+from bench.sqlcount import statements
 from tests.conftest import body, csrf_token, login, org, post_form, totp_now, user_email
 from tests.notifications.conftest import schedule, user
 
@@ -73,19 +74,11 @@ def test_the_bell_costs_one_query_however_many_notifications_there_are(app, clie
     _sign_in(app, client, people["member"])
     with app.app_context():
         engine = db.engine
-    statements: list[str] = []
-
-    def listener(conn, cursor, statement, *args):
-        statements.append(statement)
 
     def count() -> list[str]:
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with statements(engine) as seen:
             assert client.get("/documents/").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return [s for s in statements if "notifications" in s]
+        return [s for s in seen if "notifications" in s]
 
     _give(app, people["member"], 1)
     few = count()
@@ -305,19 +298,11 @@ def test_the_list_page_costs_the_same_number_of_queries_for_few_and_many_actors(
     with app.app_context():
         engine = db.engine
     _sign_in(app, client, people["member"])
-    statements: list[str] = []
-
-    def listener(conn, cursor, statement, *args):
-        statements.append(statement)
 
     def count() -> int:
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with statements(engine) as seen:
             assert client.get("/notifications/").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(statements)
+        return len(seen)
 
     def add(actor_ids: list[int]) -> None:
         with app.app_context():
