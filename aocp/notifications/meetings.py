@@ -78,8 +78,8 @@ def action_owners(item: ActionItem) -> list[User]:
         return []
     return list(db.session.execute(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(User.org_id == item.owner_org_id, User.role == "focal_person", Membership.body_id == item.body_id)
-        ).scalars())
+        .where(User.org_id == item.owner_org_id, User.role == "focal_person",
+               Membership.body_id == item.body_id)).scalars())
 
 
 def meeting_invited(actor: User | None, meeting: Meeting, people: list[User]) -> None:
