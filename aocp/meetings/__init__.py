@@ -10,7 +10,7 @@ def register_views() -> None:
     """Import the view modules so their routes attach to `bp` (called once by the app factory)."""
     import importlib
 
-    for name in ("views", "person_search", "agenda", "action_items", "minutes", "calendar", "export"):
+    for name in ("views", "person_search", "paper_search", "agenda", "action_items", "minutes", "calendar", "export"):
         try:
             importlib.import_module(f"aocp.meetings.{name}")
         except ModuleNotFoundError as err:

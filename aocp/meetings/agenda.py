@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import abort, flash, request
 from flask_login import current_user
 
-from aocp.documents.models import Document
 from aocp.extensions import db
-from aocp.meetings import bp, services
+from aocp.meetings import bp, paper_search, services
 from aocp.meetings.forms import AgendaItemForm, PaperForm
 from aocp.meetings.services import MeetingError
 from aocp.meetings.views import back_to, field_error, item_of, load_meeting, meeting_page, paper_choices
@@ -93,11 +92,16 @@ def attach_paper(meeting_id: int):
     form = PaperForm()
     paper_choices(form, meeting)
     if form.validate_on_submit():
-        item, doc = item_of(meeting, form.item.data), db.session.get(Document, form.document.data)
-        services.attach_paper(current_user, item, doc)
-        db.session.commit()
-        flash(f"“{doc.title}” attached to “{item.title}”.", "success")
-        return back_to(meeting, f"item-{item.id}")
+        try:
+            doc = paper_search.resolve(meeting, form.document.data, "document")
+        except MeetingError as err:
+            field_error(form, err)
+        else:
+            item = item_of(meeting, form.item.data)
+            services.attach_paper(current_user, item, doc)
+            db.session.commit()
+            flash(f"“{doc.title}” attached to “{item.title}”.", "success")
+            return back_to(meeting, f"item-{item.id}")
     return meeting_page(meeting, 400, paper_form=form)
 
 

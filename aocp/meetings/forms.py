@@ -55,11 +55,15 @@ class AgendaItemForm(_PageForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
 
 
+# A person or a document is named by typing (the server resolves it); the page's script suggests from a <datalist>.
+_TYPED_KW = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
+
+
 class PaperForm(_PageForm):
     field_prefix = "paper"
     item = SelectField("Agenda item", coerce=_int_or_zero, validators=[DataRequired("Choose an agenda item.")])
-    document = SelectField("Document", coerce=_int_or_zero,
-                           validators=[DataRequired("Choose one of the documents you may open.")])
+    document = StringField("Document", validators=[DataRequired("Type part of a document's title and pick one.")],
+                           render_kw={**_TYPED_KW, "list": "paper-document-list"})
 
 
 class RsvpForm(FlaskForm):
@@ -67,14 +71,10 @@ class RsvpForm(FlaskForm):
                       validators=[DataRequired("Answer attending in person, online, or not attending.")])
 
 
-# A person is named by typing (the server resolves it); the page's script suggests from a <datalist>.
-_PERSON_KW = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
-
-
 class InviteForm(_PageForm):
     field_prefix = "invite"
     person = StringField("A member of the body", validators=[Optional()],
-                         render_kw={**_PERSON_KW, "list": "invite-person-list"})
+                         render_kw={**_TYPED_KW, "list": "invite-person-list"})
     org = SelectField("Or all members from", default="")
 
 
@@ -82,7 +82,7 @@ class ActionItemForm(_PageForm):
     field_prefix = "action"
     title = StringField("Action", validators=[DataRequired("An action item needs a title."), Length(max=300)])
     owner_user = StringField("Owner (person)", validators=[Optional()],
-                             render_kw={**_PERSON_KW, "list": "action-owner_user-list"})
+                             render_kw={**_TYPED_KW, "list": "action-owner_user-list"})
     owner_org = SelectField("or owner (Member State)", default="")
     due_on = DateField("Due by", validators=[Optional()])
     action_line = StringField("AMCAP action line", validators=[Optional(), Length(max=16)],

@@ -268,17 +268,9 @@ def local_start(meeting: Meeting) -> dict:
             "utc": start.astimezone(ZoneInfo("UTC")).strftime("%d %b %Y %H:%M UTC")}
 
 
-def paper_choices(form: PaperForm, meeting: Meeting, visible=None) -> None:
-    """The agenda items, and the documents the viewer may open and might attach: the body's, this meeting's,
-    and their own. `visible` is the viewer's visibility rule when the caller has built it already."""
+def paper_choices(form: PaperForm, meeting: Meeting) -> None:
+    """The agenda items a paper may be attached to; the document is typed (paper_search resolves it)."""
     form.item.choices = [(0, "—")] + [(i.id, f"{i.position}. {i.title}") for i in meeting.items]
-    docs = db.session.execute(
-        select(Document.id, Document.title).where(
-            visible_clause(current_user) if visible is None else visible, Document.deleted_at.is_(None),
-            or_(Document.body_id == meeting.body_id, Document.meeting_id == meeting.id,
-                Document.uploader_id == current_user.id))
-        .order_by(Document.updated_at.desc(), Document.id.desc()).limit(100)).all()
-    form.document.choices = [(0, "—")] + [(d.id, d.title) for d in docs]
 
 
 def _invite_choices(form: InviteForm, meeting: Meeting) -> None:
@@ -390,7 +382,7 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
     }
     states = _member_states(meeting)
     if contribute:
-        paper_choices(context["paper_form"], meeting, visible)
+        paper_choices(context["paper_form"], meeting)
     if manage:
         _invite_choices(context["invite_form"], meeting)
         action_choices(context["action_form"], meeting, states)

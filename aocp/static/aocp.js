@@ -89,24 +89,25 @@ document.querySelectorAll("form[data-upload]").forEach((form) => {
   });
 });
 
-// Person fields: as one types a name or an email, the server suggests a few matching people in the field's
-// <datalist>. The server resolves the text on submit, so typing in full without script works just as well.
-document.querySelectorAll("datalist[data-people]").forEach((list) => {
+// Typed fields (a person, a paper): as one types, the server suggests a few matches in the field's <datalist>
+// (its data-suggest address answers {people: […]} or {documents: […]}, each with the value to put in the field).
+// The server resolves the text on submit, so typing in full without script works just as well.
+document.querySelectorAll("datalist[data-suggest]").forEach((list) => {
   const input = document.querySelector(`input[list="${list.id}"]`);
   if (!input) return;
   let timer = null;
   let latest = "";
   const suggest = async (typed) => {
-    const url = new URL(list.dataset.people, window.location.href);
+    const url = new URL(list.dataset.suggest, window.location.href);
     url.searchParams.set("q", typed);
     try {
       const response = await fetch(url, { headers: { Accept: "application/json" } });
       if (!response.ok || typed !== latest) return;
       const found = await response.json();
       if (typed !== latest) return;  // a later keystroke asked again
-      list.replaceChildren(...found.people.map((person) => {
+      list.replaceChildren(...(found.people || found.documents || []).map((match) => {
         const option = document.createElement("option");
-        option.value = person.value;
+        option.value = match.value;
         return option;
       }));
     } catch (err) {

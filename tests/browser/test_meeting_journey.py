@@ -163,7 +163,12 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     item_id = re.search(r"[?&]attach=(\d+)", thai.url).group(1)
     attach = form_of(thai.get_by_role("region", name="Agenda"), "Attach")
     expect(attach.get_by_label("Agenda item")).to_have_value(item_id)  # the item whose link was followed
-    attach.get_by_label("Document").select_option(label=REPORT_TITLE)
+    document = attach.get_by_label("Document")
+    document.press_sequentially("country report to the 21st")  # the documents matching what is typed are suggested
+    suggested = thai.locator(f"datalist#{document.get_attribute('list')} option")
+    expect(suggested).to_have_count(1)
+    expect(suggested).to_have_attribute("value", f"{REPORT_TITLE} (#{doc_id})")
+    document.fill(suggested.get_attribute("value"))  # what choosing the suggestion puts in the field
     attach.get_by_role("button", name="Attach").click()
     expect(thai.get_by_role("status")).to_contain_text(
         f"“{REPORT_TITLE}” attached to “Country reports on tin and rare earths”.")

@@ -306,9 +306,13 @@ def test_a_delegate_attaches_a_paper_and_only_those_who_may_open_it_see_it(app, 
         item = second_item(meeting)
     sign_in(app, client, people["mys"])
     html = page(client, f"/meetings/{meeting}?attach={item}")
-    assert f'<option value="{doc}">Malaysia tin export note</option>' in html
     assert re.search(rf'<option selected value="{item}">2. Country reports', html)
-    r = post(client, f"/meetings/{meeting}/papers", {"paper-item": str(item), "paper-document": str(doc)})
+    assert 'list="paper-document-list"' in html and f'data-suggest="/meetings/{meeting}/documents"' in html
+    suggested = client.get(f"/meetings/{meeting}/documents", query_string={"q": "TIN export"}).get_json()
+    assert suggested == {"documents": [{"id": doc, "title": "Malaysia tin export note",
+                                        "value": f"Malaysia tin export note (#{doc})"}], "more": False}
+    r = post(client, f"/meetings/{meeting}/papers",
+             {"paper-item": str(item), "paper-document": f"Malaysia tin export note (#{doc})"})
     assert r.status_code == 302
     with app.app_context():
         assert db.session.execute(select(AgendaPaper.document_id)).scalars().all() == [doc]
@@ -326,9 +330,15 @@ def test_a_paper_the_contributor_may_not_open_cannot_be_attached(app, client, pe
         item = second_item(meeting)
     sign_in(app, client, people["tha"])
     assert "WGSMD internal" not in page(client, f"/meetings/{meeting}")
-    r = post(client, f"/meetings/{meeting}/papers", {"paper-item": str(item), "paper-document": str(hidden)})
-    assert r.status_code == 400 and "Not a valid choice" in r.get_data(as_text=True)
-    assert "WGSMD internal" not in r.get_data(as_text=True)
+    assert client.get(f"/meetings/{meeting}/documents", query_string={"q": "WGSMD"}).get_json()["documents"] == []
+    # Its number, its number as a suggestion would give it, and its title: all refused alike.
+    for typed, told in [(str(hidden), f"No document you may open has the number {hidden}."),
+                        (f"WGSMD internal (#{hidden})", "No document you may open is called"),
+                        ("WGSMD internal", "No document you may open is called “WGSMD internal”")]:
+        r = post(client, f"/meetings/{meeting}/papers", {"paper-item": str(item), "paper-document": typed})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400 and told in html
+        assert f'href="/documents/{hidden}"' not in html
     with app.app_context():
         assert count(AgendaPaper) == 0
 
