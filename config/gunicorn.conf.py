@@ -1,7 +1,9 @@
 """gunicorn settings for AOCP: `gunicorn -c config/gunicorn.conf.py app:app` (add --workers, --bind…).
 
 gunicorn's own error log is written in AOCP's log format (AOCP_LOG_FORMAT, json in production); its
-access log stays off because AOCP writes one access line per request with the request's id.
+access log stays off because AOCP writes one access line per request with the request's id. gunicorn would
+still gather the fields of its own line on every request (it does whenever a log configuration is given) only to
+drop it: its logger skips that (8 % of a health check's time under gunicorn).
 
 With PROMETHEUS_MULTIPROC_DIR set (an empty directory the workers may write), every worker records
 its metrics in files there and /metrics adds them up: the directory is emptied when gunicorn starts,
@@ -19,10 +21,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # gunicorn reads this file before the app
 
 # Names at the top of this file are read as gunicorn settings (`config` is one): import under other names.
+from gunicorn.glogging import Logger as GunicornLogger  # noqa: E402
+
 from aocp.logs import gunicorn_logconfig  # noqa: E402
 from config import load as load_settings  # noqa: E402
 
 logconfig_dict = gunicorn_logconfig(load_settings()["LOG_FORMAT"])
+
+
+class NoAccessLineLogger(GunicornLogger):
+    def access(self, resp, req, environ, request_time):
+        pass  # AOCP writes the access line (aocp.logs)
+
+
+logger_class = NoAccessLineLogger
 
 
 def on_starting(server):
