@@ -534,6 +534,16 @@ def test_list_pages_through_the_documents(client, people):
     assert "snippet" not in first["items"][0]
 
 
+def test_search_results_page_through_the_matches_with_their_total(client, people):
+    made = [upload(client, people["uploader"], f"doc{i}.txt", f"Scheelite {i}".encode(), title=f"Doc {i}",
+                   access="everyone").get_json()["id"] for i in range(3)]
+    upload(client, people["uploader"], "other.txt", b"Nothing to find.", title="Other", access="everyone")
+    pages = [client.get(API, query_string={"q": "scheelite", "per_page": 2, "page": n, "sort": "title"},
+                        headers=people["observer"]).get_json() for n in (1, 2, 3)]
+    assert [[d["id"] for d in p["items"]] for p in pages] == [made[:2], made[2:], []]
+    assert [(p["page"], p["total"], p["pages"]) for p in pages] == [(1, 3, 2), (2, 3, 2), (3, 3, 2)]
+
+
 def test_a_page_costs_the_same_number_of_queries_however_many_documents_it_shows(app, client, people):
     from sqlalchemy import event
 

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from aocp.documents import search
 from aocp.documents.models import Document
 from aocp.extensions import db
+from bench.sqlcount import statements
 
 from tests.conftest import post_form
 from tests.documents.conftest import make_docx, make_pdf, make_xlsx, page_text, share, shared_id
@@ -118,6 +119,26 @@ def test_search_results_hold_only_what_the_searcher_may_open(people, as_user, ma
         page = page_text(as_user(people[who]).get("/documents/?q=manganese"))
         assert set(result_titles(page)) == titles, who
         assert f"{len(titles)} in all" in page
+
+
+def test_a_searchs_pages_count_every_match_in_the_statement_that_picks_the_page(app, people, as_user, make_doc):
+    for n in range(23):
+        make_doc(people["uploader"], title=f"Cassiterite note {n:02}", level="everyone", data=b"cassiterite")
+    make_doc(people["uploader"], title="Hidden cassiterite note", level="body", body="WGSMD", data=b"cassiterite")
+    client = as_user(people["member"])
+    with app.app_context():
+        engine = db.engine
+    with statements(engine) as seen:
+        first = page_text(client.get("/documents/?q=cassiterite"))
+    assert len(result_titles(first)) == 20 and "Page 1 of 2 (23 in all)" in first
+    # One statement picks the page and counts the matches; none counts them again.
+    picked = [s for s in seen if "document_search" in s and "snippet" not in s and "ts_headline" not in s]
+    assert len(picked) == 1 and "count(*) OVER ()" in picked[0]
+    second = page_text(client.get("/documents/?q=cassiterite&page=2"))
+    assert len(result_titles(second)) == 3 and "Page 2 of 2 (23 in all)" in second
+    past = page_text(client.get("/documents/?q=cassiterite&page=9"))  # no row to carry the count: counted apart
+    assert result_titles(past) == [] and "23 in all" in past
+    assert "0 in all" in page_text(client.get("/documents/?q=wolframite"))
 
 
 def test_a_new_version_replaces_the_text_that_is_searched(people, as_user, make_doc):
