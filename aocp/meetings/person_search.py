@@ -8,9 +8,10 @@ Two sets of people may be named: members not yet invited (`invite`) and members 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from flask import request
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 
 from aocp.accounts.models import User
 from aocp.extensions import db
@@ -87,10 +88,23 @@ def resolve(meeting: Meeting, pick: str, typed: str, field: str) -> User | None:
                        field)
 
 
+@cache
+def _invitable_orgs_stmt() -> Select:
+    """`invitable_orgs`' statement, built once with the body and the meeting as parameters: every chair's view of
+    the meeting page runs it, and building and keying it each time cost more than running it."""
+    not_invited = (select(User.id).join(Membership, Membership.user_id == User.id)
+                   .where(User.org_id == Organisation.id, Membership.body_id == bindparam("body_id"),
+                          User.status == "active",
+                          User.id.not_in(select(Participant.user_id)
+                                         .where(Participant.meeting_id == bindparam("meeting_id")))))
+    return select(Organisation.code).where(not_invited.exists()).order_by(Organisation.code)
+
+
 def invitable_orgs(meeting: Meeting) -> list[str]:
-    """Codes of the organisations with members not yet invited (empty when everyone is)."""
-    people = eligible(meeting, "invite").subquery()
-    return list(db.session.execute(select(people.c.org).distinct().order_by(people.c.org)).scalars())
+    """Codes of the organisations with members not yet invited (empty when everyone is): those of the people
+    `eligible(meeting, "invite")` gives."""
+    return list(db.session.execute(_invitable_orgs_stmt(), {"body_id": meeting.body_id, "meeting_id": meeting.id})
+                .scalars())
 
 
 @bp.get("/meetings/<int:meeting_id>/people")

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from aocp.accounts.models import User
+from aocp.extensions import db
+from aocp.meetings import person_search
+from aocp.meetings.models import Meeting
 from tests.meetings.conftest import sign_in
 
 
@@ -73,3 +77,17 @@ def test_asec_staff_get_suggestions_and_an_unknown_meeting_is_404(app, client, p
 def test_signed_out_visitors_are_sent_to_sign_in(client, meeting):
     r = suggestions(client, meeting, **{"for": "owner", "q": "nok"})
     assert r.status_code == 302 and "/login?next=" in r.headers["Location"]
+
+
+def test_the_organisations_offered_for_invitation_are_those_of_members_not_yet_invited(app, people, meeting,
+                                                                                         make_user):
+    # The WGTIM members of the fixture (Malaysia, Thailand, Japan…) were invited when the meeting was scheduled.
+    make_user("delegate", "VNM", "lan@example.org", {"WGTIM": "member"})  # a member not yet invited
+    gone = make_user("delegate", "IDN", "gone@example.org", {"WGTIM": "member"})  # not active
+    make_user("delegate", "KHM", "elsewhere@example.org", {"WGSMD": "member"})  # another body's member
+    with app.app_context():
+        db.session.get(User, gone).status = "deactivated"
+        db.session.commit()
+        m = db.session.get(Meeting, meeting)
+        eligible = sorted({r.org for r in db.session.execute(person_search.eligible(m, "invite"))})
+        assert person_search.invitable_orgs(m) == eligible == ["VNM"]
