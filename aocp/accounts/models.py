@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, inspect, select
@@ -56,7 +57,7 @@ class User(UserMixin, db.Model):
     # "unnested": under an outer join (a document's uploader, say) the organisation is outer-joined too, rather
     # than nested as (users JOIN organisations), which SQLite materialises in full for every such query.
     org: Mapped[Organisation] = relationship(lazy="joined", innerjoin="unnested")
-    # Loaded when asked for: the signed-in person's come with them (SIGNED_IN), and code that checks the access of
+    # Loaded when asked for: the signed-in person's come with them (signed_in_loads), and code that checks the access of
     # many people loads theirs in one statement (load_memberships, below).
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -83,9 +84,13 @@ class User(UserMixin, db.Model):
         return f"<User {self.email}>"
 
 
-# The signed-in person, loaded for each request: their organisation and memberships (which the policy reads) in
-# the same statement as the person, rather than a second statement for the memberships.
-SIGNED_IN = (joinedload(User.memberships),)
+@cache
+def signed_in_loads() -> tuple:
+    """How the signed-in person is loaded for each request: their organisation and memberships (which the policy
+    reads) in the same statement as the person, rather than a second statement for the memberships. Built on
+    first use: building a load option configures every mapper, which needs every model imported, and a script
+    may import this module before the rest (`python -m bench.query_counts` failed so)."""
+    return (joinedload(User.memberships),)
 
 
 def load_memberships(people) -> None:
