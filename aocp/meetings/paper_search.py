@@ -68,7 +68,8 @@ def resolve(meeting: Meeting, typed: str | None, field: str) -> Document:
     number = int(numbered["suffix"] or numbered["bare"]) if numbered else None
     if number is not None and number <= LARGEST_ID:
         found = db.session.execute(attachable(meeting).where(Document.id == number)).first()
-        if found:
+        # A suggestion names its document only with that document's own title: a title may end in "(#12)" itself.
+        if found and (numbered["bare"] or typed.lower() == f"{_tidy(found.title)} (#{found.id})".lower()):
             return db.session.get(Document, found.id)
         if numbered["bare"]:
             raise MeetingError(f"No document you may open has the number {number}.", field)

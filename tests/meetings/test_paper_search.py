@@ -71,6 +71,18 @@ def test_a_whole_title_or_a_number_is_resolved_and_namesakes_must_be_told_apart(
         assert attached() == {single, second, first}
 
 
+def test_a_title_that_ends_like_a_suggestion_names_its_own_document(app, client, people, meeting):
+    with app.app_context():
+        other = make_doc(people["mys"], "Tin roadmap")
+        tricky = make_doc(people["mys"], f"Agenda notes (#{other})")
+    sign_in(app, client, people["mys"])
+    with app.app_context():
+        assert attach(client, meeting, f"agenda NOTES (#{other})").status_code == 302  # its whole title
+        assert attached() == {tricky}
+        assert attach(client, meeting, f"Tin roadmap (#{tricky})").status_code == 400  # title and number disagree
+        assert attached() == {tricky}
+
+
 @pytest.mark.parametrize("typed, told", [
     ("", "Type part of a document&#39;s title and pick one."),
     ("   ", "Type part of a document&#39;s title and pick one."),
