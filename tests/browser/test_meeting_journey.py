@@ -41,6 +41,16 @@ def form_of(scope, button: str):
     return scope.locator("form").filter(has=scope.page.get_by_role("button", name=button, exact=True))
 
 
+def choose_suggestion(field, typed: str, value: str) -> None:
+    """Type into a field with suggestions, see the one suggestion `value` offered in its datalist, and choose it
+    (which puts its value in the field)."""
+    field.press_sequentially(typed)
+    suggested = field.page.locator(f"datalist#{field.get_attribute('list')} option")
+    expect(suggested).to_have_count(1)
+    expect(suggested).to_have_attribute("value", value)
+    field.fill(suggested.get_attribute("value"))
+
+
 def meeting_state(app, meeting_id: int) -> dict:
     with app.app_context():
         meeting = db.session.get(Meeting, meeting_id)
@@ -163,12 +173,8 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     item_id = re.search(r"[?&]attach=(\d+)", thai.url).group(1)
     attach = form_of(thai.get_by_role("region", name="Agenda"), "Attach")
     expect(attach.get_by_label("Agenda item")).to_have_value(item_id)  # the item whose link was followed
-    document = attach.get_by_label("Document")
-    document.press_sequentially("country report to the 21st")  # the documents matching what is typed are suggested
-    suggested = thai.locator(f"datalist#{document.get_attribute('list')} option")
-    expect(suggested).to_have_count(1)
-    expect(suggested).to_have_attribute("value", f"{REPORT_TITLE} (#{doc_id})")
-    document.fill(suggested.get_attribute("value"))  # what choosing the suggestion puts in the field
+    # The documents matching what is typed are suggested.
+    choose_suggestion(attach.get_by_label("Document"), "country report to the 21st", f"{REPORT_TITLE} (#{doc_id})")
     attach.get_by_role("button", name="Attach").click()
     expect(thai.get_by_role("status")).to_contain_text(
         f"“{REPORT_TITLE}” attached to “Country reports on tin and rare earths”.")
@@ -237,12 +243,8 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     chair.goto(meeting_path)
     actions = chair.get_by_role("region", name="Action items")
     actions.get_by_label("Action", exact=True).fill(ACTION)
-    owner = actions.get_by_label("Owner (person)")
-    owner.press_sequentially("somch")  # the members matching what is typed are suggested
-    suggested = chair.locator(f"datalist#{owner.get_attribute('list')} option")
-    expect(suggested).to_have_count(1)
-    expect(suggested).to_have_attribute("value", f"{DELEGATE['name']} (THA)")
-    owner.fill(suggested.get_attribute("value"))  # what choosing the suggestion puts in the field
+    # The members matching what is typed are suggested.
+    choose_suggestion(actions.get_by_label("Owner (person)"), "somch", f"{DELEGATE['name']} (THA)")
     actions.get_by_label("Due by").fill((starts + timedelta(days=60)).isoformat())
     actions.get_by_label("AMCAP action line").fill("TI1.1")
     actions.get_by_role("button", name="Add action item").click()
