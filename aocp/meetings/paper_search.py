@@ -49,9 +49,10 @@ def documents(meeting_id: int):
     """Suggestions for the paper field: ?q=<part of a title>."""
     meeting = load_meeting(meeting_id, "meetings.contribute")
     typed = request.args.get("q", "")
-    if not _tidy(typed) or len(typed) > MAX_TYPED:
+    tidy = _tidy(typed)
+    if not tidy or len(typed) > MAX_TYPED:
         return json_error(400, f"Type 1 to {MAX_TYPED} characters of a document's title in q.", "bad_request")
-    rows = db.session.execute(attachable(meeting).where(Document.title.icontains(_tidy(typed), autoescape=True))
+    rows = db.session.execute(attachable(meeting).where(Document.title.icontains(tidy, autoescape=True))
                               .limit(SUGGESTIONS + 1)).all()
     return {"documents": [{"id": r.id, "title": r.title, "value": f"{r.title} (#{r.id})"} for r in rows[:SUGGESTIONS]],
             "more": len(rows) > SUGGESTIONS}
