@@ -67,6 +67,8 @@ class Base:
     NOTIFY_POLL_SECONDS = 10
 
     PAGE_SIZE = 25
+    # AMCAP progress reports are due this many days after their quarter ends.
+    PLAN_REPORT_GRACE_DAYS = 15
     API_MAX_CONTENT_LENGTH = 1024 * 1024  # bytes of JSON the API reads from one request
 
     # Documents: the largest file accepted (bytes), and how long the trash keeps documents.

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -249,3 +251,33 @@ def test_the_production_app_starts_with_good_settings(monkeypatch, tmp_path):
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+# --- every setting the code reads is declared and documented ---------------------------
+
+_READ = re.compile(r"""(?:config|cfg|settings)(?:\.get\(|\[)\s*["']([A-Z][A-Z0-9_]+)["']""")
+_WRITTEN = re.compile(r"""(?:config|cfg|settings)\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\]\s*=(?!=)""")
+_ENV = re.compile(r"""["']AOCP_([A-Z][A-Z0-9_]+)["']""")
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _code() -> str:
+    return "\n".join(p.read_text() for p in sorted((_ROOT / "aocp").rglob("*.py")))
+
+
+def test_every_setting_the_code_reads_is_declared_in_config():
+    from flask import Flask
+
+    source = _code()
+    declared = {k for cls in config.CONFIGS.values() for k in dir(cls) if k.isupper()}
+    # Flask's and the extensions' own settings, and those the app derives from ours while it starts.
+    known = set(Flask.default_config) | set(_WRITTEN.findall(source)) | {"ENV_NAME"}
+    read = set(_READ.findall(source)) | {k for k in _ENV.findall(source) if k != "CONFIG"}
+    assert read, "the pattern found no setting at all: it no longer matches how the code reads settings"
+    assert sorted(read - declared - known) == []
+
+
+def test_every_declared_setting_is_listed_in_the_configuration_guide():
+    guide = (_ROOT / "docs" / "configuration.md").read_text()
+    declared = {k for k in dir(config.Base) if k.isupper()}
+    assert sorted(k for k in declared if f"AOCP_{k}" not in guide) == []

@@ -31,7 +31,6 @@ from aocp.plans.services import FINAL_STATUSES, PlanError, clean_text, require
 from aocp.policy import can
 from aocp.timeutil import utcnow
 
-DEFAULT_GRACE_DAYS = 15  # reports are due this many days after the quarter ends (PLAN_REPORT_GRACE_DAYS)
 TEXT_LIMIT = 20_000
 
 
@@ -55,8 +54,8 @@ def quarter_end(year: int, quarter: int) -> date:
 
 
 def report_deadline(year: int, quarter: int) -> date:
-    """The day a quarter's reports are due: the quarter's end plus PLAN_REPORT_GRACE_DAYS (default 15)."""
-    grace = int(current_app.config.get("PLAN_REPORT_GRACE_DAYS", DEFAULT_GRACE_DAYS))
+    """The day a quarter's reports are due: the quarter's end plus the PLAN_REPORT_GRACE_DAYS setting."""
+    grace = current_app.config["PLAN_REPORT_GRACE_DAYS"]
     return quarter_end(year, quarter) + timedelta(days=grace)
 
 
