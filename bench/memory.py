@@ -116,14 +116,15 @@ def start_server(env: dict, port: int, log: Path) -> Server:
             raise RuntimeError(f"gunicorn exited:\n{log.read_text()}")
         worker = _worker_pid(process.pid)
         if worker:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 conn.request("GET", "/login")
                 conn.getresponse().read()
-                conn.close()
                 return Server(process, port, worker)
             except OSError:
-                pass
+                pass  # not listening yet, or too busy to answer in time: try again
+            finally:
+                conn.close()  # a timed-out attempt left its socket open, which the suite reports as an error
         time.sleep(0.2)
     process.terminate()
     raise RuntimeError("gunicorn did not start within 60 seconds")
