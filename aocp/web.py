@@ -1,7 +1,7 @@
 """Request-wide behaviour: sessions, sign-in loading, the policy gate, headers and error pages."""
 from __future__ import annotations
 
-from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -71,6 +71,19 @@ def refuse_unstorable_input():
 
 def init_app(app: Flask) -> None:
     app.session_interface = DatabaseSessionInterface()
+    _init_login()
+    from aocp.accounts.models import ROLE_LABELS
+    app.jinja_env.filters["role_label"] = lambda code: ROLE_LABELS.get(code, code)
+    app.jinja_env.filters["dt"] = lambda value: value.strftime("%d %b %Y %H:%M UTC") if value else "—"
+    app.before_request(refuse_unstorable_input)
+    app.before_request(policy.enforce_declared)
+    app.before_request(require_mfa_setup)
+    app.after_request(security_headers)
+    app.context_processor(template_helpers)
+    _register_error_handlers(app)
+
+
+def _init_login() -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.session_protection = None  # sessions live server side and are renewed at sign-in
@@ -87,42 +100,39 @@ def init_app(app: Flask) -> None:
             return json_error(401, "Authentication required: send a bearer token.", "unauthorized")
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
-    from aocp.accounts.models import ROLE_LABELS
-    app.jinja_env.filters["role_label"] = lambda code: ROLE_LABELS.get(code, code)
-    app.jinja_env.filters["dt"] = lambda value: value.strftime("%d %b %Y %H:%M UTC") if value else "—"
-    app.before_request(refuse_unstorable_input)
-    app.before_request(policy.enforce_declared)
 
-    @app.before_request
-    def require_mfa_setup():
-        if (request.endpoint not in MFA_SETUP_ENDPOINTS and not wants_json()
-                and current_user.is_authenticated and current_user.mfa_required
-                and not current_user.mfa_enabled):
-            return redirect(url_for("profile.mfa_setup"))
-        return None
+def require_mfa_setup():
+    """Someone who must have a second factor and has none may only set one up (or sign out)."""
+    if (request.endpoint not in MFA_SETUP_ENDPOINTS and not wants_json()
+            and current_user.is_authenticated and current_user.mfa_required
+            and not current_user.mfa_enabled):
+        return redirect(url_for("profile.mfa_setup"))
+    return None
 
-    @app.after_request
-    def security_headers(response):
-        h = response.headers
-        h.setdefault("Content-Security-Policy", CSP)
-        h["X-Content-Type-Options"] = "nosniff"
-        h["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        h["X-Frame-Options"] = "DENY"
-        h["Cross-Origin-Opener-Policy"] = "same-origin"
-        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if app.config["HSTS"]:
-            h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-        if request.endpoint != "static":
-            h["Cache-Control"] = "no-store"  # pages carry personal or restricted data
-        return response
 
-    @app.context_processor
-    def template_helpers():
-        return {
-            "can": lambda rule, obj=None: policy.can(current_user, rule, obj),
-            "session_expired": getattr(session, "expired", False),
-        }
+def security_headers(response):
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h["X-Content-Type-Options"] = "nosniff"
+    h["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    h["X-Frame-Options"] = "DENY"
+    h["Cross-Origin-Opener-Policy"] = "same-origin"
+    h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if current_app.config["HSTS"]:
+        h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if request.endpoint != "static":
+        h["Cache-Control"] = "no-store"  # pages carry personal or restricted data
+    return response
 
+
+def template_helpers():
+    return {
+        "can": lambda rule, obj=None: policy.can(current_user, rule, obj),
+        "session_expired": getattr(session, "expired", False),
+    }
+
+
+def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(policy.PermissionDenied)
     def permission_denied(err):
         # A service refused: the same 403 as a refused page, audited the same way.
