@@ -106,10 +106,11 @@ def _fetch_json(url: str, form: dict | None = None, headers: dict | None = None)
         with _opener().open(request, timeout=timeout) as answer:
             data = json.loads(_read(answer, deadline))
     except HTTPError as err:
-        if 300 <= err.code < 400:
-            raise OidcError("the provider answered with a redirect, which AOCP does not follow.",
-                            "redirect") from err
-        detail = _error_detail(err, deadline)
+        with err:  # a refused answer still holds its connection
+            if 300 <= err.code < 400:
+                raise OidcError("the provider answered with a redirect, which AOCP does not follow.",
+                                "redirect") from err
+            detail = _error_detail(err, deadline)
         raise OidcError(f"the provider answered {err.code}{': ' + detail if detail else ''}.",
                         "provider_http_error") from err
     except OSError as err:  # URLError too, which carries the socket's error as its reason

@@ -208,3 +208,9 @@ def test_a_provider_answering_a_trickle_times_out(app, client, fake):
     r = client.get(callback(client))
     assert_failed(app, r, 502, "the provider did not answer in time", "timeout")
     assert time.monotonic() - began < 1.5
+
+
+def test_a_token_error_still_names_the_providers_reason(app, client, fake):
+    fake.answer("/token", {"error": "invalid_grant", "error_description": "code\nused"}, status=400)
+    r = client.get(callback(client))
+    assert_failed(app, r, 400, "the provider answered 400: invalid_grant code\nused.", "provider_http_error")
