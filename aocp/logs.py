@@ -4,7 +4,8 @@ Every request gets an id: the caller's `X-Request-ID` when it is sane, else a ne
 in the response header, stamped on every log record made while the request runs (by a record
 factory, so AOCP's, Flask's, werkzeug's and gunicorn's records all carry it) and shown on the error
 page for people to quote. One access line per request gives method, path, status and duration.
-Secrets never reach the log: URL parts and query values named like tokens are replaced.
+Secrets never reach the log: URL parts and query values named like tokens are replaced. Nor does a forged
+line: control characters in any value (a path with `%0a`…) are written as escapes, so one record is one line.
 """
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ REDACTED = "[redacted]"
 # The attributes every LogRecord has; anything else on a record came from `extra=` and is logged as a field.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 _INSTALLED = "_aocp_handler"
+# What would end a line or disguise one in a terminal: C0 and C1 controls, DEL, the Unicode line and paragraph
+# separators, bidirectional marks and overrides.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(value: object) -> str:
+    """`value` as text on one line: each control character written as its escape (`\\n`, `\\x1b`, `\\u2028`)."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode(), str(value))
 
 
 def request_id() -> str | None:
@@ -97,7 +106,8 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        # json.dumps escapes C0 controls only; the rest can only occur inside strings, where \uXXXX is valid.
+        return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(entry, ensure_ascii=False, default=str))
 
 
 class TextFormatter(logging.Formatter):
@@ -107,10 +117,10 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         fields = _fields(record)
-        line = (f"{self.formatTime(record)} {record.levelname} {record.name} [{fields.pop('request_id', '-')}] "
-                f"{record.getMessage()}" + "".join(f" {k}={v}" for k, v in fields.items()))
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        line = escape(f"{record.levelname} {record.name} [{fields.pop('request_id', '-')}] {record.getMessage()}")
+        line = f"{self.formatTime(record)} {line}" + "".join(f" {escape(k)}={escape(v)}" for k, v in fields.items())
+        if record.exc_info:  # a traceback's lines are indented: only a record's first line starts with its time
+            line += "".join(f"\n    {escape(part)}" for part in self.formatException(record.exc_info).split("\n"))
         return line
 
 

@@ -84,6 +84,8 @@ class Base:
     # to AOCP's own loggers (other libraries log warnings and above).
     LOG_FORMAT = "text"
     LOG_LEVEL = "INFO"
+    # Single sign-on: seconds AOCP waits for a provider's whole answer (discovery, keys, token exchange).
+    SSO_TIMEOUT_SECONDS = 5.0
     # Bearer token for scraping /metrics (Prometheus); empty: the endpoint answers 404.
     METRICS_TOKEN = ""
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

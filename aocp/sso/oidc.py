@@ -10,23 +10,27 @@ import base64
 import ipaddress
 import json
 import time
-from urllib.error import HTTPError, URLError
+from urllib.error import HTTPError
 from urllib.parse import quote, urlencode, urlsplit
-from urllib.request import Request, urlopen
+from urllib.request import (HTTPDefaultErrorHandler, HTTPErrorProcessor, HTTPHandler, HTTPSHandler,
+                            OpenerDirector, ProxyHandler, Request)
 
 from authlib.common.security import generate_token
 from authlib.jose import JsonWebKey, JsonWebToken
 from authlib.jose.errors import JoseError
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core import CodeIDToken
+from flask import current_app
 
 from aocp.sso.models import IdentityProvider
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 CACHE_SECONDS = 3600
-TIMEOUT_SECONDS = 10
 LEEWAY_SECONDS = 60  # clock difference tolerated between AOCP and a provider
-MAX_ANSWER_BYTES = 1_000_000
+MAX_ANSWER_BYTES = 1024 * 1024
+CHUNK_BYTES = 64 * 1024
+# Reasons that mean the provider is down or slow rather than wrong: the page answers 502.
+UNAVAILABLE = ("unreachable", "timeout")
 SCOPES = "openid email profile"
 
 _cache: dict[str, tuple[float, dict]] = {}
@@ -60,23 +64,58 @@ def _now() -> int:
     return int(time.time())
 
 
+def _opener() -> OpenerDirector:
+    """HTTP(S) only, and no redirect handler: a 3xx arrives as an HTTPError and is never followed."""
+    opener = OpenerDirector()
+    for handler in (ProxyHandler(), HTTPHandler(), HTTPSHandler(), HTTPDefaultErrorHandler(), HTTPErrorProcessor()):
+        opener.add_handler(handler)
+    return opener
+
+
+def _read(answer, deadline: float) -> bytes:
+    """The body, read in chunks: refused past MAX_ANSWER_BYTES or when the whole answer takes too long."""
+    body = bytearray()
+    while chunk := answer.read1(CHUNK_BYTES):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise OidcError("the provider's answer is larger than AOCP accepts.", "too_large")
+        if time.monotonic() > deadline:  # the socket timeout is per read: a trickle could last for ever
+            raise OidcError("the provider did not answer in time.", "timeout")
+    return bytes(body)
+
+
+def _error_detail(err: HTTPError, deadline: float) -> str:
+    try:
+        body = json.loads(_read(err, deadline))
+    except (OidcError, OSError, ValueError):
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    return " ".join(str(body.get(k, "")) for k in ("error", "error_description")).strip()[:300]
+
+
 def _fetch_json(url: str, form: dict | None = None, headers: dict | None = None) -> dict:
+    """GET (or POST `form` to) a provider endpoint: https only (http on loopback), no redirect, capped, timed."""
     if url_problem(url):
         raise OidcError("the provider gave an address AOCP will not use.", "bad_endpoint")
     request = Request(url, data=urlencode(form).encode() if form is not None else None,
                       headers={"Accept": "application/json", **(headers or {})})
+    timeout = current_app.config["SSO_TIMEOUT_SECONDS"]
+    deadline = time.monotonic() + timeout
     try:
-        with urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
-            data = json.loads(answer.read(MAX_ANSWER_BYTES))
+        with _opener().open(request, timeout=timeout) as answer:
+            data = json.loads(_read(answer, deadline))
     except HTTPError as err:
-        try:
-            body = json.loads(err.read(MAX_ANSWER_BYTES))
-        except ValueError:
-            body = {}
-        detail = " ".join(str(body.get(k, "")) for k in ("error", "error_description")).strip()
+        with err:  # a refused answer still holds its connection
+            if 300 <= err.code < 400:
+                raise OidcError("the provider answered with a redirect, which AOCP does not follow.",
+                                "redirect") from err
+            detail = _error_detail(err, deadline)
         raise OidcError(f"the provider answered {err.code}{': ' + detail if detail else ''}.",
                         "provider_http_error") from err
-    except (URLError, OSError) as err:
+    except OSError as err:  # URLError too, which carries the socket's error as its reason
+        if isinstance(err, TimeoutError) or isinstance(getattr(err, "reason", None), TimeoutError):
+            raise OidcError("the provider did not answer in time.", "timeout") from err
         raise OidcError("the provider could not be reached.", "unreachable") from err
     except ValueError as err:
         raise OidcError("the provider's answer was not JSON.", "bad_answer") from err

@@ -106,7 +106,7 @@ def callback(slug: str):
         tokens = oidc.exchange_code(provider, code, _callback_url(provider), flow["verifier"])
         claims = oidc.id_token_claims(provider, tokens, flow["nonce"])
     except oidc.OidcError as err:
-        return _failed(provider, str(err), err.reason, purpose, 502 if err.reason == "unreachable" else 400)
+        return _failed(provider, str(err), err.reason, purpose, 502 if err.reason in oidc.UNAVAILABLE else 400)
     if purpose == "link":
         return _finish_link(provider, claims, flow)
     try:

@@ -148,3 +148,49 @@ def test_unknown_settings_are_refused():
         logs.configure("xml", "INFO")
     with pytest.raises(RuntimeError, match="AOCP_LOG_LEVEL"):
         logs.configure("json", "LOUD")
+
+
+FORGING = "/documents/%0aFORGED%20line?q=nickel%0d%0a2026-12-07 FORGED&note=%e2%80%a8FORGED%c2%85too"
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def test_text_format_writes_control_characters_as_escapes_so_no_line_is_forged(app, client):
+    buffer = io.StringIO()
+    try:
+        logs.configure("text", "INFO", buffer)
+        client.get(FORGING, environ_overrides={"HTTP_X_REQUEST_ID": "ok\r\nFORGED"})
+        logging.getLogger("aocp.tests").warning("note\u2028FORGED", extra={"who\nFORGED": "a\r\nFORGED\x1b[31m"})
+    finally:
+        logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    lines = buffer.getvalue().splitlines()  # splits at \r, \x85 and \u2028 too
+    assert len(lines) == 2 and all(TIMESTAMP.match(line) for line in lines), lines
+    access, note = lines
+    assert r"GET /documents/\nFORGED line?q=nickel\r\n2026-12-07 FORGED&note=\u2028FORGED\x85too" in access
+    assert r"path=/documents/\nFORGED line?q=nickel\r\n" in access and "ok\\r\\nFORGED" not in access
+    assert note.endswith(r"note\u2028FORGED who\nFORGED=a\r\nFORGED\x1b[31m")
+
+
+def test_json_format_keeps_one_object_per_line_whatever_the_values(client, captured):
+    client.get(FORGING)
+    logging.getLogger("aocp.tests").warning("note\u2028FORGED", extra={"who\nFORGED": "a\r\nFORGED\x85"})
+    text = captured.text()
+    assert len(text.splitlines()) == len(text.rstrip("\n").split("\n")) == 2  # no \u2028 or \x85 left raw
+    access, note = captured()
+    assert access["path"] == "/documents/\nFORGED line?q=nickel\r\n2026-12-07 FORGED&note=\u2028FORGED\x85too"
+    assert note["message"] == "note\u2028FORGED" and note["who\nFORGED"] == "a\r\nFORGED\x85"
+
+
+def test_a_traceback_in_text_format_is_indented_under_its_record(app):
+    buffer = io.StringIO()
+    try:
+        logs.configure("text", "INFO", buffer)
+        try:
+            raise ValueError("bad\n2026-12-07 00:00:00 INFO aocp.access [-] FORGED")
+        except ValueError:
+            logging.getLogger("aocp.tests").exception("failed")
+    finally:
+        logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    first, *rest = buffer.getvalue().splitlines()
+    assert first.endswith("ERROR aocp.tests [-] failed")
+    assert rest and all(line.startswith("    ") for line in rest)
+    assert "    ValueError: bad" in rest and "    2026-12-07 00:00:00 INFO aocp.access [-] FORGED" in rest
