@@ -173,101 +173,130 @@ class _Line:
     milestones: list[tuple[int, int, str, str]] = field(default_factory=list)  # (row, year, text, target)
 
 
+class _Validator:
+    """Checks the rows of one file against the plan and each other, collecting every error before any change."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.errors: list[RowError] = []
+        self.orgs = {o.code: o for o in db.session.execute(select(Organisation)).scalars()}
+        self.bodies = {b.code: b for b in db.session.execute(select(Body)).scalars()}
+        self.old_areas = {a.code for a in plan.areas}
+        self.old_strategies = {s.code: a.code for a in plan.areas for s in a.strategies}
+        self.old_lines = set(db.session.execute(
+            select(ActionLine.code).where(ActionLine.plan_id == plan.id)).scalars())
+        self.areas: dict[str, dict] = {}
+        self.strategies: dict[str, dict] = {}
+        self.lines: dict[str, _Line] = {}
+
+    def err(self, row: int, column: str, message: str) -> None:
+        self.errors.append(RowError(row, column, message))
+
+    def row(self, n: int, r: dict[str, str]) -> None:
+        area, strategy, code = r["area_code"].upper(), r["strategy_code"].upper(), r["action_line_code"].upper()
+        self.area(n, r, area)
+        self.strategy(n, r, area, strategy)
+        line = self.line(n, r, area, strategy, code)
+        if line is not None and (r["milestone_year"] or r["milestone_text"] or r["milestone_target"]):
+            self.milestone(n, r, line)
+
+    def area(self, n: int, r: dict[str, str], area: str) -> None:
+        if not AREA_CODE.match(area):
+            return self.err(n, "area_code", "Give the programme area's code, e.g. TIM.")
+        if area in self.old_areas:
+            return None
+        spec = self.areas.setdefault(area, {"row": n, "name": "", "key_focus": "", "working_group": None})
+        if r["area_name"] and spec["name"] and r["area_name"] != spec["name"]:
+            self.err(n, "area_name", f"Area {area} is named differently on row {spec['row']}.")
+        if len(r["area_name"]) > 200:
+            self.err(n, "area_name", "A programme area's name is limited to 200 characters.")
+        spec["name"] = spec["name"] or r["area_name"]
+        spec["key_focus"] = spec["key_focus"] or r["area_key_focus"]
+        if r["working_group"]:
+            body = self.bodies.get(r["working_group"].upper())
+            if body is None:
+                self.err(n, "working_group", f"No body with code {r['working_group']}.")
+            spec["working_group"] = spec["working_group"] or body
+        return None
+
+    def strategy(self, n: int, r: dict[str, str], area: str, strategy: str) -> None:
+        if not ITEM_CODE.match(strategy):
+            return self.err(n, "strategy_code", "Give the strategy's code, e.g. TI1.")
+        if strategy in self.old_strategies:
+            if self.old_strategies[strategy] != area:
+                self.err(n, "strategy_code", f"Strategy {strategy} belongs to area {self.old_strategies[strategy]}.")
+            return None
+        spec = self.strategies.setdefault(strategy, {"row": n, "area": area, "title": ""})
+        if spec["area"] != area:
+            self.err(n, "area_code", f"Strategy {strategy} is under area {spec['area']} on row {spec['row']}.")
+        if len(r["strategy_title"]) > 2000:
+            self.err(n, "strategy_title", "A strategy's title is limited to 2,000 characters.")
+        spec["title"] = spec["title"] or r["strategy_title"]
+        return None
+
+    def line(self, n: int, r: dict[str, str], area: str, strategy: str, code: str) -> _Line | None:
+        """The action line a row belongs to (new on its first row), or None when the row cannot name one."""
+        if not ITEM_CODE.match(code):
+            return self.err(n, "action_line_code", "Give the action line's code, e.g. TI1.1.")
+        if code in self.old_lines:
+            return self.err(n, "action_line_code", f"{self.plan.code} already has an action line {code}.")
+        line = self.lines.get(code)
+        if line is not None:
+            if (line.area, line.strategy) != (area, strategy):
+                self.err(n, "strategy_code", f"{code} is under {line.area}/{line.strategy} on row {line.row}.")
+            if r["action_line_text"] and r["action_line_text"] != line.text:
+                self.err(n, "action_line_text", f"{code} has a different text on row {line.row}; leave it empty here.")
+            return line
+        if not r["action_line_text"]:
+            self.err(n, "action_line_text", f"The first row of {code} gives its text.")
+        elif len(r["action_line_text"]) > 5000 or len(r["indicators"]) > 5000:
+            self.err(n, "action_line_text", "The text and the indicators are limited to 5,000 characters each.")
+        leads, participants = _codes(r["leads"]), _codes(r["participants"])
+        for c in leads:
+            if c not in self.orgs:
+                self.err(n, "leads", f"No organisation with code {c}.")
+            elif self.orgs[c].kind != "member_state":
+                self.err(n, "leads", f"{c} is not an ASEAN Member State; lead countries are.")
+        for c in participants:
+            if c not in self.orgs:
+                self.err(n, "participants", f"No organisation with code {c}.")
+        line = self.lines[code] = _Line(n, area, strategy, r["action_line_text"], leads, participants,
+                                        r["indicators"])
+        return line
+
+    def milestone(self, n: int, r: dict[str, str], line: _Line) -> None:
+        try:
+            year = int(r["milestone_year"])
+        except ValueError:
+            return self.err(n, "milestone_year", "Give the milestone's year as four digits.")
+        if year not in self.plan.years:
+            self.err(n, "milestone_year", f"Milestones fall within {self.plan.start_year} to {self.plan.end_year}.")
+        if not r["milestone_text"]:
+            self.err(n, "milestone_text", "Describe the milestone.")
+        elif len(r["milestone_text"]) > 2000 or len(r["milestone_target"]) > 2000:
+            self.err(n, "milestone_text", "A milestone and its target are limited to 2,000 characters each.")
+        line.milestones.append((n, year, r["milestone_text"], r["milestone_target"]))
+        return None
+
+    def finish(self) -> None:
+        for code, spec in self.areas.items():
+            if not spec["name"]:
+                self.err(spec["row"], "area_name", f"Name the new programme area {code}.")
+        for code, spec in self.strategies.items():
+            if not spec["title"]:
+                self.err(spec["row"], "strategy_title", f"Give the title of the new strategy {code}.")
+        if self.errors:
+            raise ImportRejected(sorted(self.errors, key=lambda e: (e.row, COLUMNS.index(e.column)
+                                                                    if e.column in COLUMNS else 0)))
+
+
 def _validate(plan: Plan, rows: list[tuple[int, dict[str, str]]]):
     """Check every row; return the new areas, strategies and lines, or raise ImportRejected."""
-    errors: list[RowError] = []
-    orgs = {o.code: o for o in db.session.execute(select(Organisation)).scalars()}
-    bodies = {b.code: b for b in db.session.execute(select(Body)).scalars()}
-    old_areas = {a.code: a for a in plan.areas}
-    old_strategies = {s.code: (s, a.code) for a in plan.areas for s in a.strategies}
-    old_lines = set(db.session.execute(select(ActionLine.code).where(ActionLine.plan_id == plan.id)).scalars())
-    areas: dict[str, dict] = {}
-    strategies: dict[str, dict] = {}
-    lines: dict[str, _Line] = {}
-
-    def err(row, column, message):
-        errors.append(RowError(row, column, message))
-
+    check = _Validator(plan)
     for n, r in rows:
-        area, strategy, code = r["area_code"].upper(), r["strategy_code"].upper(), r["action_line_code"].upper()
-        if not AREA_CODE.match(area):
-            err(n, "area_code", "Give the programme area's code, e.g. TIM.")
-        elif area not in old_areas:
-            spec = areas.setdefault(area, {"row": n, "name": "", "key_focus": "", "working_group": None})
-            if r["area_name"] and spec["name"] and r["area_name"] != spec["name"]:
-                err(n, "area_name", f"Area {area} is named differently on row {spec['row']}.")
-            if len(r["area_name"]) > 200:
-                err(n, "area_name", "A programme area's name is limited to 200 characters.")
-            spec["name"] = spec["name"] or r["area_name"]
-            spec["key_focus"] = spec["key_focus"] or r["area_key_focus"]
-            if r["working_group"]:
-                body = bodies.get(r["working_group"].upper())
-                if body is None:
-                    err(n, "working_group", f"No body with code {r['working_group']}.")
-                spec["working_group"] = spec["working_group"] or body
-        if not ITEM_CODE.match(strategy):
-            err(n, "strategy_code", "Give the strategy's code, e.g. TI1.")
-        elif strategy in old_strategies:
-            if old_strategies[strategy][1] != area:
-                err(n, "strategy_code", f"Strategy {strategy} belongs to area {old_strategies[strategy][1]}.")
-        else:
-            spec = strategies.setdefault(strategy, {"row": n, "area": area, "title": ""})
-            if spec["area"] != area:
-                err(n, "area_code", f"Strategy {strategy} is under area {spec['area']} on row {spec['row']}.")
-            if len(r["strategy_title"]) > 2000:
-                err(n, "strategy_title", "A strategy's title is limited to 2,000 characters.")
-            spec["title"] = spec["title"] or r["strategy_title"]
-        if not ITEM_CODE.match(code):
-            err(n, "action_line_code", "Give the action line's code, e.g. TI1.1.")
-            continue
-        if code in old_lines:
-            err(n, "action_line_code", f"{plan.code} already has an action line {code}.")
-            continue
-        line = lines.get(code)
-        if line is None:
-            if not r["action_line_text"]:
-                err(n, "action_line_text", f"The first row of {code} gives its text.")
-            elif len(r["action_line_text"]) > 5000 or len(r["indicators"]) > 5000:
-                err(n, "action_line_text", "The text and the indicators are limited to 5,000 characters each.")
-            leads, participants = _codes(r["leads"]), _codes(r["participants"])
-            for c in leads:
-                if c not in orgs:
-                    err(n, "leads", f"No organisation with code {c}.")
-                elif orgs[c].kind != "member_state":
-                    err(n, "leads", f"{c} is not an ASEAN Member State; lead countries are.")
-            for c in participants:
-                if c not in orgs:
-                    err(n, "participants", f"No organisation with code {c}.")
-            line = lines[code] = _Line(n, area, strategy, r["action_line_text"], leads, participants,
-                                       r["indicators"])
-        else:
-            if (line.area, line.strategy) != (area, strategy):
-                err(n, "strategy_code", f"{code} is under {line.area}/{line.strategy} on row {line.row}.")
-            if r["action_line_text"] and r["action_line_text"] != line.text:
-                err(n, "action_line_text", f"{code} has a different text on row {line.row}; leave it empty here.")
-        if r["milestone_year"] or r["milestone_text"] or r["milestone_target"]:
-            try:
-                year = int(r["milestone_year"])
-            except ValueError:
-                err(n, "milestone_year", "Give the milestone's year as four digits.")
-                continue
-            if year not in plan.years:
-                err(n, "milestone_year", f"Milestones fall within {plan.start_year} to {plan.end_year}.")
-            if not r["milestone_text"]:
-                err(n, "milestone_text", "Describe the milestone.")
-            elif len(r["milestone_text"]) > 2000 or len(r["milestone_target"]) > 2000:
-                err(n, "milestone_text", "A milestone and its target are limited to 2,000 characters each.")
-            line.milestones.append((n, year, r["milestone_text"], r["milestone_target"]))
-    for code, spec in areas.items():
-        if not spec["name"]:
-            err(spec["row"], "area_name", f"Name the new programme area {code}.")
-    for code, spec in strategies.items():
-        if not spec["title"]:
-            err(spec["row"], "strategy_title", f"Give the title of the new strategy {code}.")
-    if errors:
-        raise ImportRejected(sorted(errors, key=lambda e: (e.row, COLUMNS.index(e.column)
-                                                           if e.column in COLUMNS else 0)))
-    return areas, strategies, lines, orgs
+        check.row(n, r)
+    check.finish()
+    return check.areas, check.strategies, check.lines, check.orgs
 
 
 def import_structure(actor: User, plan: Plan, filename: str, data: bytes) -> ImportSummary:
