@@ -182,6 +182,41 @@ class _RecordPDF(FPDF):
         self.set_font("Sarabun", "", 8)
         self.cell(0, 8, f"{self.record_title} · page {self.page_no()} of {{nb}}", align="C")
 
+    def text_block(self, value: str, size: float = 10, style: str = "", indent: float = 0) -> None:
+        self.set_font("Sarabun", style, size)
+        self.set_x(self.l_margin + indent)
+        self.multi_cell(0, size * 0.55, value, new_x="LMARGIN", new_y="NEXT")
+
+    def heading(self, value: str, size: float = 14) -> None:
+        self.ln(3)
+        self.text_block(value, size, "B")
+        self.ln(1)
+
+    def simple_table(self, header: tuple[str, ...] | None, rows: list[tuple[str, ...]],
+                     widths: tuple[int, ...]) -> None:
+        if not rows:
+            self.text_block("None.")
+            return
+        self.set_font("Sarabun", "", 9)
+        with self.table(col_widths=widths, text_align="LEFT", first_row_as_headings=bool(header),
+                        headings_style=FontFace(emphasis="BOLD"), line_height=5) as t:
+            for row in ([header] if header else []) + list(rows):
+                r = t.row()
+                for value in row:
+                    r.cell(value)
+
+    def minutes_block(self, block) -> None:
+        if block.kind.startswith("h"):
+            self.text_block(block.text, max(15 - int(block.kind[1]), 10), "B")
+        elif block.kind == "li":
+            self.text_block(f"• {block.text}", indent=4 + 5 * block.level)
+        elif block.kind == "quote":
+            self.text_block(block.text, indent=6)
+        elif block.kind == "code":
+            self.text_block(block.text, 9, indent=4)
+        else:
+            self.text_block(block.text)
+
 
 def to_pdf(record: Record) -> bytes:
     pdf = _RecordPDF(format="A4")
@@ -190,60 +225,28 @@ def to_pdf(record: Record) -> bytes:
     use_platform_fonts(pdf)
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
-
-    def text(value: str, size: float = 10, style: str = "", indent: float = 0) -> None:
-        pdf.set_font("Sarabun", style, size)
-        pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(0, size * 0.55, value, new_x="LMARGIN", new_y="NEXT")
-
-    def heading(value: str, size: float = 14) -> None:
-        pdf.ln(3)
-        text(value, size, "B")
-        pdf.ln(1)
-
-    def table(header: tuple[str, ...] | None, rows: list[tuple[str, ...]], widths: tuple[int, ...]) -> None:
-        if not rows:
-            text("None.")
-            return
-        pdf.set_font("Sarabun", "", 9)
-        with pdf.table(col_widths=widths, text_align="LEFT", first_row_as_headings=bool(header),
-                       headings_style=FontFace(emphasis="BOLD"), line_height=5) as t:
-            for row in ([header] if header else []) + list(rows):
-                r = t.row()
-                for value in row:
-                    r.cell(value)
-
-    text(record.title, 20, "B")
+    pdf.text_block(record.title, 20, "B")
     pdf.ln(2)
-    table(None, record.details, (1, 3))
-    heading("Agenda")
+    pdf.simple_table(None, record.details, (1, 3))
+    pdf.heading("Agenda")
     if not record.agenda:
-        text("No agenda items.")
+        pdf.text_block("No agenda items.")
     for line in record.agenda:
         extra = ", ".join(x for x in (line.presenter, f"{line.minutes} min") if x)
-        text(f"{line.number}. {line.title} ({extra})")
+        pdf.text_block(f"{line.number}. {line.title} ({extra})")
         for title in line.papers:
-            text(f"Paper: {title}", 9, indent=6)
-    heading("Participants")
-    table(("Name", "Organisation", "Reply", "Attended"), record.participants, (3, 3, 2, 1))
-    heading("Decisions")
-    table(("Agenda item", "Decision"), record.decisions, (1, 2))
-    heading("Action items")
-    table(("Action", "Owner", "Due", "Status", "Action line"), record.actions, (4, 3, 2, 2, 1))
-    heading(record.minutes_heading)
+            pdf.text_block(f"Paper: {title}", 9, indent=6)
+    pdf.heading("Participants")
+    pdf.simple_table(("Name", "Organisation", "Reply", "Attended"), record.participants, (3, 3, 2, 1))
+    pdf.heading("Decisions")
+    pdf.simple_table(("Agenda item", "Decision"), record.decisions, (1, 2))
+    pdf.heading("Action items")
+    pdf.simple_table(("Action", "Owner", "Due", "Status", "Action line"), record.actions, (4, 3, 2, 2, 1))
+    pdf.heading(record.minutes_heading)
     if record.minutes is None:
-        text("The minutes are being drafted by the chair and ASEC; they are shared when circulated.")
+        pdf.text_block("The minutes are being drafted by the chair and ASEC; they are shared when circulated.")
     for block in record.minutes or []:
-        if block.kind.startswith("h"):
-            text(block.text, max(15 - int(block.kind[1]), 10), "B")
-        elif block.kind == "li":
-            text(f"• {block.text}", indent=4 + 5 * block.level)
-        elif block.kind == "quote":
-            text(block.text, indent=6)
-        elif block.kind == "code":
-            text(block.text, 9, indent=4)
-        else:
-            text(block.text)
+        pdf.minutes_block(block)
     return bytes(pdf.output())
 
 
