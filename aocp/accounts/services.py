@@ -8,6 +8,7 @@ from functools import cache
 from flask import current_app, render_template, url_for
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from aocp import audit
 from aocp.accounts import mfa
@@ -38,6 +39,13 @@ def external_url(endpoint: str, **values) -> str:
     if not site:
         return url_for(endpoint, _external=True, **values)
     return site + url_for(endpoint, **values)
+
+
+def _claimed(statement) -> bool:
+    """Run a conditional UPDATE that spends something usable once; True when this request got it. The database
+    decides between requests racing for the same code or link (a check in Python first, then a write, let each
+    of them see it unused)."""
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount == 1
 
 
 def find_user(email: str) -> User | None:
@@ -123,7 +131,13 @@ def enable_mfa(user: User, secret: str, code: str, session_row_id: int | None) -
     step = mfa.matching_step(secret, code)
     if step is None:
         raise AccountError("That code does not match. Check the time on your phone and try the next code.")
-    user.mfa_secret, user.mfa_enabled, user.mfa_last_step = secret, True, step
+    # Conditional, so two enrolments racing (two tabs, two sessions) cannot both win and leave the person with
+    # a key or recovery codes that no longer work.
+    values = {"mfa_secret": secret, "mfa_enabled": True, "mfa_last_step": step}
+    if not _claimed(update(User).where(User.id == user.id, User.mfa_enabled.is_(False)).values(**values)):
+        raise AccountError("Your second factor is already on.")
+    for name, value in values.items():
+        set_committed_value(user, name, value)
     codes = mfa.new_recovery_codes(user)
     end_sessions(user.id, except_row_id=session_row_id)
     audit.record("mfa.enabled", actor=user, target=user)
@@ -194,8 +208,12 @@ def complete_reset(reset: PasswordReset, password: str) -> User:
     """Set the new password and end every session; the second factor is still asked at sign-in."""
     user = reset.user
     check_new_password(password, user)
+    now = utcnow()
+    if not _claimed(update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None),
+                                                PasswordReset.expires_at >= now).values(used_at=now)):
+        raise AccountError("This link has already been used. Ask for a new one if you still need it.")
+    set_committed_value(reset, "used_at", now)
     set_password(user, password)
-    reset.used_at = utcnow()
     user.failed_logins, user.locked_until = 0, None
     end_sessions(user.id)
     audit.record("password.reset", actor=user, target=user)
@@ -294,13 +312,19 @@ def accept_invitation(inv: Invitation, password: str) -> User:
     if find_user(inv.email):
         raise AccountError("An account with this email already exists.")
     check_new_password(password, inv.email)
+    now = utcnow()
+    if not _claimed(update(Invitation).where(Invitation.id == inv.id, Invitation.status == "sent",
+                                             Invitation.token_hash == inv.token_hash, Invitation.expires_at >= now)
+                    .values(status="accepted", token_hash=None, accepted_at=now)):
+        raise AccountError("This invitation has already been accepted. Sign in with your email and password.")
+    for name, value in (("status", "accepted"), ("token_hash", None), ("accepted_at", now)):
+        set_committed_value(inv, name, value)
     user = User(email=inv.email, name=inv.name, org_id=inv.org_id, role=inv.role, status="active")
     set_password(user, password)
     db.session.add(user)
     db.session.flush()
     for body in _bodies(inv.bodies):
         db.session.add(Membership(user_id=user.id, body_id=body.id, role="member"))
-    inv.status, inv.token_hash, inv.accepted_at = "accepted", None, utcnow()
     audit.record("invitation.accepted", actor=user, target=inv)
     return user
 
