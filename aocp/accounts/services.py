@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from aocp import audit
-from aocp.accounts import mfa
+from aocp.accounts import mfa, throttle
 from aocp.accounts.models import (ROLES, TOKEN_SCOPES, ApiToken, Invitation, PasswordReset, RecoveryCode, User,
                                   signed_in_loads)
 from aocp.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
@@ -67,51 +67,33 @@ class SignIn:
     ok: bool
 
 
-def authenticate(email: str, password: str) -> SignIn:
-    """Check a password with per-account throttling; failures look the same whatever the cause."""
+def authenticate(email: str, password: str, client: str) -> SignIn:
+    """Check a password, throttled per account and client address; failures look the same whatever the cause."""
     user = find_user(email)
-    now = utcnow()
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None:
         audit.record("auth.failure", actor_email=normalise_email(email)[:254], details={"reason": "unknown"})
         return SignIn(None, False)
-    if user.locked_until and user.locked_until > now:
+    if throttle.paused_until(user, client):
         audit.record("auth.failure", actor=user, details={"reason": "throttled"})
         return SignIn(user, False)
     if not password_ok or not user.is_active:
-        register_failure(user, "inactive" if password_ok else "password")
+        throttle.register_failure(user, client, "inactive" if password_ok else "password")
         return SignIn(user, False)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return SignIn(user, True)
 
 
-def register_failure(user: User, reason: str) -> None:
-    """Count a failed attempt; enough of them pause sign-in for a short while."""
-    cfg = current_app.config
-    now = utcnow()
-    window = timedelta(seconds=cfg["LOGIN_LOCKOUT_SECONDS"])
-    if user.last_failed_login_at is None or user.last_failed_login_at < now - window:
-        user.failed_logins = 0  # old failures expire: months of occasional typos never lock anyone out
-    user.failed_logins += 1
-    user.last_failed_login_at = now
-    audit.record("auth.failure", actor=user, details={"reason": reason})
-    if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
-        user.failed_logins = 0
-        user.locked_until = now + window
-        audit.record("auth.lockout", actor=user, details={"seconds": cfg["LOGIN_LOCKOUT_SECONDS"]})
-
-
-def signed_in(user: User, method: str) -> None:
-    user.failed_logins = 0
-    user.locked_until = None
+def signed_in(user: User, method: str, client: str) -> None:
+    throttle.signed_in(user, client)
     user.last_login_at = utcnow()
     audit.record("auth.login", actor=user, details={"method": method})
 
 
-def check_second_factor(user: User, code: str) -> bool:
+def check_second_factor(user: User, code: str, client: str) -> bool:
     """A TOTP code (once) or an unused recovery code."""
-    if user.locked_until and user.locked_until > utcnow():
+    if throttle.paused_until(user, client):
         audit.record("auth.failure", actor=user, details={"reason": "throttled"})
         return False
     if mfa.verify_totp(user, code):
@@ -120,7 +102,7 @@ def check_second_factor(user: User, code: str) -> bool:
         audit.record("mfa.recovery_code_used", actor=user, target=user,
                      details={"remaining": mfa.remaining_recovery_codes(user)})
         return True
-    register_failure(user, "mfa")
+    throttle.register_failure(user, client, "mfa")
     return False
 
 
@@ -161,9 +143,9 @@ def regenerate_recovery_codes(user: User) -> list[str]:
 
 # --- passwords -----------------------------------------------------------
 
-def change_password(user: User, current: str, new: str, session_row_id: int | None) -> None:
+def change_password(user: User, current: str, new: str, session_row_id: int | None, client: str) -> None:
     if not verify_password(user.password_hash, current):
-        register_failure(user, "password_change")
+        throttle.register_failure(user, client, "password_change")
         raise AccountError("Your current password is not correct.")
     check_new_password(new, user)
     set_password(user, new)
@@ -214,7 +196,7 @@ def complete_reset(reset: PasswordReset, password: str) -> User:
         raise AccountError("This link has already been used. Ask for a new one if you still need it.")
     set_committed_value(reset, "used_at", now)
     set_password(user, password)
-    user.failed_logins, user.locked_until = 0, None
+    throttle.lift(user)  # whoever holds the mailbox is the holder: their pauses end with the old password
     end_sessions(user.id)
     audit.record("password.reset", actor=user, target=user)
     return user
@@ -383,8 +365,9 @@ def update_user(actor: User, user: User, name: str, org: Organisation, role: str
 
 
 def unlock(actor: User, user: User) -> None:
-    user.failed_logins, user.locked_until = 0, None
-    audit.record("user.unlocked", actor=actor, target=user)
+    """Lift every address's pause on the account."""
+    paused = throttle.lift(user)
+    audit.record("user.unlocked", actor=actor, target=user, details={"clients": paused})
 
 
 def set_membership(actor: User | None, user: User, body: Body, role: str) -> Membership:
