@@ -25,10 +25,14 @@ class Base:
     LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
     RATELIMIT_ENABLED = True
 
-    # Per-account throttling: after this many failures within the window the account
-    # refuses sign-in until the window has passed (short, so nobody can lock an official out for long).
+    # Sign-in throttling (aocp/accounts/throttle.py): after LOGIN_MAX_FAILURES failures within LOGIN_LOCKOUT_SECONDS
+    # from one client address, that address may not try that account for LOGIN_LOCKOUT_SECONDS, twice as long at
+    # each further pause up to LOGIN_LOCKOUT_MAX_SECONDS; other addresses are not paused. As many failures on the
+    # account from anywhere slow each further failed answer by LOGIN_FAILURE_DELAY_SECONDS and email the holder.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_SECONDS = 900
+    LOGIN_LOCKOUT_MAX_SECONDS = 86400
+    LOGIN_FAILURE_DELAY_SECONDS = 1.0
 
     # Server-side sessions.
     SESSION_IDLE_MINUTES = 60
@@ -105,6 +109,7 @@ class Testing(Base):
     ARGON2_MEMORY_COST = 8192
     RATELIMIT_DEFAULT = "10000 per minute"
     LOGIN_RATE_LIMIT = "1000 per minute"
+    LOGIN_FAILURE_DELAY_SECONDS = 0.0
 
 
 class Production(Base):

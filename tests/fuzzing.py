@@ -36,6 +36,7 @@ FUZZ_SETTINGS = settings(
 # Rows and columns a refused request may legitimately change, left out of the comparison:
 IGNORED_TABLES = {
     "audit_head",     # the hash-chain head moves with every audit entry, including the ones below
+    "sign_in_throttles",  # failed sign-ins are counted per account and client address
     "user_sessions",  # every request touches its session: last-seen time, CSRF token, flashed messages
 }
 IGNORED_COLUMNS = {
@@ -43,7 +44,7 @@ IGNORED_COLUMNS = {
     "users": {"failed_logins", "last_failed_login_at", "locked_until"},  # sign-in throttling counts failures
 }
 # Refusals are audited: denials by the policy and failed or throttled sign-ins.
-REFUSAL_AUDIT_ACTIONS = ("access.denied", "auth.failure", "auth.lockout")
+REFUSAL_AUDIT_ACTIONS = ("access.denied", "auth.failure", "auth.lockout", "auth.attack_notice")
 
 HOSTILE_TEXT = [
     "", " ", "\x00", "a\x00b", "\ud800", "x\udfffy", "\u202eevil\u202c", "\u2066\u200f\u061c", "\t\r\n",

@@ -15,13 +15,13 @@ from urllib.parse import urlencode, urlsplit
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import AnyConverter
 
 from aocp.accounts import mfa
-from aocp.accounts.models import User
+from aocp.accounts.models import SignInThrottle, User
 from aocp.cli import DEMO_PASSWORD
 from aocp.extensions import db
 from aocp.meetings.models import Meeting
@@ -117,6 +117,7 @@ class Browser:
             with self.app.app_context():  # accepted requests may have demoted, deactivated or locked the account
                 admin = db.session.get(User, self.world.admin_id)
                 admin.role, admin.status, admin.failed_logins, admin.locked_until = "asec_admin", "active", 0, None
+                db.session.execute(delete(SignInThrottle).where(SignInThrottle.user_id == admin.id))
                 admin.mfa_secret, admin.mfa_enabled = admin.mfa_secret or mfa.new_secret(), True
                 admin.mfa_last_step = 0  # the same code may sign in again within its 30 seconds
                 db.session.commit()

@@ -10,7 +10,8 @@ import pyotp
 import qrcode
 import qrcode.image.svg
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from aocp.accounts.models import RecoveryCode, User
 from aocp.extensions import db
@@ -46,6 +47,17 @@ def matching_step(secret: str, code: str) -> int | None:
     return None
 
 
+def claim_step(user: User, step: int) -> bool:
+    """Record `step` as used, atomically: of requests racing with the same code, the database lets one
+    through (a check in Python, then a write, let each see the step as unused)."""
+    claimed = db.session.execute(update(User).where(User.id == user.id, User.mfa_last_step < step)
+                                 .values(mfa_last_step=step)
+                                 .execution_options(synchronize_session=False)).rowcount == 1
+    if claimed:
+        set_committed_value(user, "mfa_last_step", step)
+    return claimed
+
+
 def verify_totp(user: User, code: str) -> bool:
     """Accept a code once: pyotp's verify alone would accept the same code again (a replay)."""
     if not user.mfa_secret:
@@ -53,8 +65,7 @@ def verify_totp(user: User, code: str) -> bool:
     step = matching_step(user.mfa_secret, code)
     if step is None or step <= user.mfa_last_step:
         return False
-    user.mfa_last_step = step
-    return True
+    return claim_step(user, step)
 
 
 def normalise_recovery(code: str) -> str:
@@ -80,13 +91,11 @@ def new_recovery_codes(user: User) -> list[str]:
 
 
 def use_recovery_code(user: User, code: str) -> bool:
-    row = db.session.execute(select(RecoveryCode).where(
+    """Spend a recovery code in one conditional statement, so two requests racing with it cannot both succeed."""
+    return db.session.execute(update(RecoveryCode).where(
         RecoveryCode.user_id == user.id, RecoveryCode.code_hash == recovery_digest(user, code),
-        RecoveryCode.used_at.is_(None))).scalar_one_or_none()
-    if row is None:
-        return False
-    row.used_at = utcnow()
-    return True
+        RecoveryCode.used_at.is_(None)).values(used_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount == 1
 
 
 def remaining_recovery_codes(user: User) -> int:

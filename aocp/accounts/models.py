@@ -5,7 +5,7 @@ from datetime import datetime
 from functools import cache
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, inspect, select
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, inspect, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -45,9 +45,11 @@ class User(UserMixin, db.Model):
     mfa_enabled: Mapped[bool] = mapped_column(default=False)
     # Last TOTP time step accepted: a code from that step or earlier is a replay.
     mfa_last_step: Mapped[int] = mapped_column(default=0)
+    # Failed attempts on the account from anywhere, within LOGIN_LOCKOUT_SECONDS of each other (aocp.accounts.throttle).
     failed_logins: Mapped[int] = mapped_column(default=0)
-    # Failures count towards a lockout only within LOGIN_LOCKOUT_SECONDS of each other.
     last_failed_login_at: Mapped[datetime | None]
+    # Until when the account counts as under attack: failed attempts on it are slowed, and its holder was told once.
+    # It refuses nobody: pauses are per client address (SignInThrottle), so a stranger cannot shut the holder out.
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -113,6 +115,20 @@ class RecoveryCode(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins on one account from one client address, and that address's pause on it."""
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (UniqueConstraint("user_id", "client", name="uq_sign_in_throttles_user_client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client: Mapped[str] = mapped_column(String(64))  # an IPv4 address, or an IPv6 /64
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    lockouts: Mapped[int] = mapped_column(default=0)  # pauses in a row: each lasts twice the one before
 
 
 class Invitation(db.Model):

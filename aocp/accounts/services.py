@@ -8,9 +8,10 @@ from functools import cache
 from flask import current_app, render_template, url_for
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from aocp import audit
-from aocp.accounts import mfa
+from aocp.accounts import mfa, throttle
 from aocp.accounts.models import (ROLES, TOKEN_SCOPES, ApiToken, Invitation, PasswordReset, RecoveryCode, User,
                                   signed_in_loads)
 from aocp.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
@@ -40,6 +41,13 @@ def external_url(endpoint: str, **values) -> str:
     return site + url_for(endpoint, **values)
 
 
+def _claimed(statement) -> bool:
+    """Run a conditional UPDATE that spends something usable once; True when this request got it. The database
+    decides between requests racing for the same code or link (a check in Python first, then a write, let each
+    of them see it unused)."""
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount == 1
+
+
 def find_user(email: str) -> User | None:
     return db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
 
@@ -59,51 +67,33 @@ class SignIn:
     ok: bool
 
 
-def authenticate(email: str, password: str) -> SignIn:
-    """Check a password with per-account throttling; failures look the same whatever the cause."""
+def authenticate(email: str, password: str, client: str) -> SignIn:
+    """Check a password, throttled per account and client address; failures look the same whatever the cause."""
     user = find_user(email)
-    now = utcnow()
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None:
         audit.record("auth.failure", actor_email=normalise_email(email)[:254], details={"reason": "unknown"})
         return SignIn(None, False)
-    if user.locked_until and user.locked_until > now:
+    if throttle.paused_until(user, client):
         audit.record("auth.failure", actor=user, details={"reason": "throttled"})
         return SignIn(user, False)
     if not password_ok or not user.is_active:
-        register_failure(user, "inactive" if password_ok else "password")
+        throttle.register_failure(user, client, "inactive" if password_ok else "password")
         return SignIn(user, False)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return SignIn(user, True)
 
 
-def register_failure(user: User, reason: str) -> None:
-    """Count a failed attempt; enough of them pause sign-in for a short while."""
-    cfg = current_app.config
-    now = utcnow()
-    window = timedelta(seconds=cfg["LOGIN_LOCKOUT_SECONDS"])
-    if user.last_failed_login_at is None or user.last_failed_login_at < now - window:
-        user.failed_logins = 0  # old failures expire: months of occasional typos never lock anyone out
-    user.failed_logins += 1
-    user.last_failed_login_at = now
-    audit.record("auth.failure", actor=user, details={"reason": reason})
-    if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
-        user.failed_logins = 0
-        user.locked_until = now + window
-        audit.record("auth.lockout", actor=user, details={"seconds": cfg["LOGIN_LOCKOUT_SECONDS"]})
-
-
-def signed_in(user: User, method: str) -> None:
-    user.failed_logins = 0
-    user.locked_until = None
+def signed_in(user: User, method: str, client: str) -> None:
+    throttle.signed_in(user, client)
     user.last_login_at = utcnow()
     audit.record("auth.login", actor=user, details={"method": method})
 
 
-def check_second_factor(user: User, code: str) -> bool:
+def check_second_factor(user: User, code: str, client: str) -> bool:
     """A TOTP code (once) or an unused recovery code."""
-    if user.locked_until and user.locked_until > utcnow():
+    if throttle.paused_until(user, client):
         audit.record("auth.failure", actor=user, details={"reason": "throttled"})
         return False
     if mfa.verify_totp(user, code):
@@ -112,7 +102,7 @@ def check_second_factor(user: User, code: str) -> bool:
         audit.record("mfa.recovery_code_used", actor=user, target=user,
                      details={"remaining": mfa.remaining_recovery_codes(user)})
         return True
-    register_failure(user, "mfa")
+    throttle.register_failure(user, client, "mfa")
     return False
 
 
@@ -123,7 +113,13 @@ def enable_mfa(user: User, secret: str, code: str, session_row_id: int | None) -
     step = mfa.matching_step(secret, code)
     if step is None:
         raise AccountError("That code does not match. Check the time on your phone and try the next code.")
-    user.mfa_secret, user.mfa_enabled, user.mfa_last_step = secret, True, step
+    # Conditional, so two enrolments racing (two tabs, two sessions) cannot both win and leave the person with
+    # a key or recovery codes that no longer work.
+    values = {"mfa_secret": secret, "mfa_enabled": True, "mfa_last_step": step}
+    if not _claimed(update(User).where(User.id == user.id, User.mfa_enabled.is_(False)).values(**values)):
+        raise AccountError("Your second factor is already on.")
+    for name, value in values.items():
+        set_committed_value(user, name, value)
     codes = mfa.new_recovery_codes(user)
     end_sessions(user.id, except_row_id=session_row_id)
     audit.record("mfa.enabled", actor=user, target=user)
@@ -147,9 +143,9 @@ def regenerate_recovery_codes(user: User) -> list[str]:
 
 # --- passwords -----------------------------------------------------------
 
-def change_password(user: User, current: str, new: str, session_row_id: int | None) -> None:
+def change_password(user: User, current: str, new: str, session_row_id: int | None, client: str) -> None:
     if not verify_password(user.password_hash, current):
-        register_failure(user, "password_change")
+        throttle.register_failure(user, client, "password_change")
         raise AccountError("Your current password is not correct.")
     check_new_password(new, user)
     set_password(user, new)
@@ -194,9 +190,13 @@ def complete_reset(reset: PasswordReset, password: str) -> User:
     """Set the new password and end every session; the second factor is still asked at sign-in."""
     user = reset.user
     check_new_password(password, user)
+    now = utcnow()
+    if not _claimed(update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None),
+                                                PasswordReset.expires_at >= now).values(used_at=now)):
+        raise AccountError("This link has already been used. Ask for a new one if you still need it.")
+    set_committed_value(reset, "used_at", now)
     set_password(user, password)
-    reset.used_at = utcnow()
-    user.failed_logins, user.locked_until = 0, None
+    throttle.lift(user)  # whoever holds the mailbox is the holder: their pauses end with the old password
     end_sessions(user.id)
     audit.record("password.reset", actor=user, target=user)
     return user
@@ -294,13 +294,19 @@ def accept_invitation(inv: Invitation, password: str) -> User:
     if find_user(inv.email):
         raise AccountError("An account with this email already exists.")
     check_new_password(password, inv.email)
+    now = utcnow()
+    if not _claimed(update(Invitation).where(Invitation.id == inv.id, Invitation.status == "sent",
+                                             Invitation.token_hash == inv.token_hash, Invitation.expires_at >= now)
+                    .values(status="accepted", token_hash=None, accepted_at=now)):
+        raise AccountError("This invitation has already been accepted. Sign in with your email and password.")
+    for name, value in (("status", "accepted"), ("token_hash", None), ("accepted_at", now)):
+        set_committed_value(inv, name, value)
     user = User(email=inv.email, name=inv.name, org_id=inv.org_id, role=inv.role, status="active")
     set_password(user, password)
     db.session.add(user)
     db.session.flush()
     for body in _bodies(inv.bodies):
         db.session.add(Membership(user_id=user.id, body_id=body.id, role="member"))
-    inv.status, inv.token_hash, inv.accepted_at = "accepted", None, utcnow()
     audit.record("invitation.accepted", actor=user, target=inv)
     return user
 
@@ -359,8 +365,9 @@ def update_user(actor: User, user: User, name: str, org: Organisation, role: str
 
 
 def unlock(actor: User, user: User) -> None:
-    user.failed_logins, user.locked_until = 0, None
-    audit.record("user.unlocked", actor=actor, target=user)
+    """Lift every address's pause on the account."""
+    paused = throttle.lift(user)
+    audit.record("user.unlocked", actor=actor, target=user, details={"clients": paused})
 
 
 def set_membership(actor: User | None, user: User, body: Body, role: str) -> Membership:

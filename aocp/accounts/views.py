@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 
 from aocp import audit
-from aocp.accounts import services
+from aocp.accounts import services, throttle
 from aocp.accounts.forms import AcceptInvitationForm, LoginForm, ResetForm, ResetRequestForm, SecondFactorForm
 from aocp.accounts.models import User
 from aocp.extensions import db, limiter
@@ -28,7 +28,7 @@ def _finish_sign_in(user: User, method: str, next_url: str | None):
     session.pop("mfa_pending", None)
     session.regenerate()  # a new session id at sign-in: no fixation
     login_user(user)
-    services.signed_in(user, method)
+    services.signed_in(user, method, request.remote_addr)
     db.session.commit()
     if user.mfa_required and not user.mfa_enabled:
         flash("Your account needs a second factor. Set it up now to continue.", "info")
@@ -53,9 +53,10 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        result = services.authenticate(form.email.data, form.password.data)
+        result = services.authenticate(form.email.data, form.password.data, request.remote_addr)
         if not result.ok:
             db.session.commit()  # keep the failure count and its audit entry
+            time.sleep(throttle.failure_delay(result.user))  # after the commit: no row stays locked meanwhile
             flash(GENERIC_FAILURE, "error")
             return render_template("auth/login.html", form=form), 200
         return begin_sign_in(result.user, "password", form.next.data)
@@ -81,9 +82,10 @@ def second_factor():
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        if services.check_second_factor(user, form.code.data):
+        if services.check_second_factor(user, form.code.data, request.remote_addr):
             return _finish_sign_in(user, pending.get("method", "password") + "+totp", pending.get("next"))
         db.session.commit()
+        time.sleep(throttle.failure_delay(user))
         flash("That code is not valid. Codes can be used only once.", "error")
     return render_template("auth/second_factor.html", form=form)
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from aocp.accounts import services
+from aocp.accounts import services, throttle
 from aocp.accounts.models import ROLES, USER_STATUSES, ApiToken, Invitation, User
 from aocp.admin import bp
 from aocp.admin.forms import InviteForm, MembershipForm, UserEditForm
@@ -150,7 +150,8 @@ def _person_page(user: User, edit_form: UserEditForm | None = None, membership_f
                                      .options(contains_eager(Membership.body)).order_by(Body.id)).scalars().all()
     return render_template("admin/person.html", person=user, edit_form=edit_form,
                            membership_form=membership_form, action_form=ActionForm(), tokens=tokens,
-                           sessions=sessions, entries=entries, memberships=memberships)
+                           sessions=sessions, entries=entries, memberships=memberships,
+                           paused=throttle.paused_clients(user), under_attack=throttle.under_attack(user))
 
 
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])

@@ -1,7 +1,7 @@
 """Profile pages: one's own password, second factor, sessions and API tokens."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import delete, select
 
@@ -47,7 +47,8 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current.data, form.password.data, session.row_id)
+            services.change_password(current_user, form.current.data, form.password.data, session.row_id,
+                                     request.remote_addr)
         except services.AccountError as err:
             db.session.commit() if "current password" in str(err) else db.session.rollback()
             form.password.errors.append(str(err))

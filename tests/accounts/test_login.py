@@ -1,17 +1,18 @@
-"""Signing in: one generic error, safe `next`, per-account throttling, per-client rate limits, audit."""
+"""Signing in: one generic error, safe `next`, throttling per account and address, per-client rate limits, audit."""
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from aocp.accounts.models import User
+from aocp.accounts import views
+from aocp.accounts.models import SignInThrottle, User
 from aocp.audit import AuditEntry, verify_chain
 from aocp.extensions import db
 from aocp.timeutil import utcnow
-from tests.conftest import PASSWORD, csrf_token, login, post_form, totp_now
+from tests.conftest import PASSWORD, csrf_token, login, outbox, post_form, totp_now
 
 GENERIC = "The email or password is not correct."
 WRONG = "definitely-not-the-password-42"
@@ -194,17 +195,38 @@ def test_an_unsafe_next_is_refused_after_the_second_factor(client, app, make_use
     assert r.status_code == 302 and r.headers["Location"] == "/"
 
 
-# --- per-account throttling -------------------------------------------------------
+# --- throttling per account and client address ---------------------------------------
 
-def fail(client, email: str, times: int):
+ATTACKER, HOLDER = "203.0.113.9", "198.51.100.20"
+
+
+def fail(client, email: str, times: int, **kwargs):
     for _ in range(times):
-        r = login(client, email, WRONG)
+        r = login(client, email, WRONG, **kwargs)
         assert r.status_code == 200
 
 
-def test_failures_below_the_limit_do_not_lock_the_account(client, app, delegate):
+def from_address(app, address: str):
+    """A browser at another client address."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def pause(app, uid: int, client: str = "127.0.0.1"):
+    """When `client` may try the account again (None: it may now)."""
+    with app.app_context():
+        return db.session.execute(select(SignInThrottle.locked_until).where(
+            SignInThrottle.user_id == uid, SignInThrottle.client == client)).scalar()
+
+
+def attack_emails(app) -> list:
+    return [m for m in outbox(app) if m["Subject"] == "Someone is trying to sign in to your AOCP account"]
+
+
+def test_failures_below_the_limit_do_not_pause_the_address(client, app, delegate):
     fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"] - 1)
-    assert stored_user(app, delegate).locked_until is None
+    assert pause(app, delegate) is None
     r = login(client, "dara@example.org")
     assert r.status_code == 302
 
@@ -213,18 +235,20 @@ def test_a_successful_sign_in_resets_the_failure_count(client, app, delegate):
     fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"] - 1)
     login(client, "dara@example.org")
     assert stored_user(app, delegate).failed_logins == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignInThrottle)) == 0
 
 
-def test_repeated_failures_lock_the_account_for_the_configured_time(client, app, delegate):
+def test_repeated_failures_pause_the_address_for_the_configured_time(client, app, delegate):
     before = utcnow()
     fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
-    locked_until = stored_user(app, delegate).locked_until
+    locked_until = pause(app, delegate)
     assert locked_until is not None
     seconds = app.config["LOGIN_LOCKOUT_SECONDS"]
     assert before + timedelta(seconds=seconds) <= locked_until <= utcnow() + timedelta(seconds=seconds)
 
 
-def test_the_correct_password_is_refused_while_the_account_is_locked(client, app, delegate):
+def test_the_correct_password_is_refused_from_the_paused_address(client, app, delegate):
     fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
     r = login(client, "dara@example.org")
     assert r.status_code == 200
@@ -232,41 +256,140 @@ def test_the_correct_password_is_refused_while_the_account_is_locked(client, app
     assert not signed_in(client)
 
 
-def test_the_lock_applies_from_any_browser(client, app, delegate):
+def test_the_pause_applies_to_every_browser_at_that_address(client, app, delegate):
     fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
-    other = app.test_client()
+    other = app.test_client()  # no cookies in common, same address
     r = login(other, "dara@example.org")
     assert r.status_code == 200 and not signed_in(other)
 
 
-def test_the_lock_expires_and_the_correct_password_works_again(client, app, delegate):
+def test_the_holder_signs_in_from_another_address_while_a_stranger_is_paused(app, delegate):
+    attacker = from_address(app, ATTACKER)
+    fail(attacker, "dara@example.org", app.config["LOGIN_MAX_FAILURES"] * 3)
+    assert login(attacker, "dara@example.org").status_code == 200 and not signed_in(attacker)
+    holder = from_address(app, HOLDER)
+    r = login(holder, "dara@example.org")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    assert signed_in(holder)
+    assert pause(app, delegate, ATTACKER) is not None  # the holder's sign-in lifts nothing for the stranger
+
+
+def test_an_administrator_cannot_be_shut_out_by_a_stranger(app, make_user):
+    uid = make_user("asec_admin", email="chief@asec.example.org", mfa_on=True)
+    attacker = from_address(app, ATTACKER)
+    fail(attacker, "chief@asec.example.org", app.config["LOGIN_MAX_FAILURES"] * 3)
+    holder = from_address(app, HOLDER)
+    assert login(holder, "chief@asec.example.org").headers["Location"] == "/login/code"
+    r = post_form(holder, "/login/code", {"code": totp_now(app, uid)})
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    assert signed_in(holder)
+
+
+def test_wrong_codes_pause_only_the_address_they_came_from(app, make_user):
+    uid = make_user("delegate", email="mfa@example.org", mfa_on=True)
+    attacker = from_address(app, ATTACKER)
+    login(attacker, "mfa@example.org")  # the password is known, the phone is not
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        post_form(attacker, "/login/code", {"code": "000000"})
+    assert pause(app, uid, ATTACKER) is not None
+    post_form(attacker, "/login/code", {"code": totp_now(app, uid)})  # the right code, from the paused address
+    assert not signed_in(attacker)
+    holder = from_address(app, HOLDER)
+    login(holder, "mfa@example.org")
+    assert post_form(holder, "/login/code", {"code": totp_now(app, uid)}).headers["Location"] == "/"
+
+
+def test_each_further_pause_of_an_address_lasts_twice_as_long(client, app, delegate):
+    seconds = app.config["LOGIN_LOCKOUT_SECONDS"]
+    for expected in (seconds, 2 * seconds, 4 * seconds):
+        start = utcnow()
+        fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+        until = pause(app, delegate)
+        assert start + timedelta(seconds=expected) <= until <= utcnow() + timedelta(seconds=expected)
+        expire_pauses(app)
+
+
+def test_pauses_grow_no_longer_than_the_configured_ceiling(client, app, delegate, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LOCKOUT_MAX_SECONDS", app.config["LOGIN_LOCKOUT_SECONDS"] * 3)
+    for _ in range(4):
+        fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+        expire_pauses(app)
     fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    assert pause(app, delegate) <= utcnow() + timedelta(seconds=app.config["LOGIN_LOCKOUT_MAX_SECONDS"])
+
+
+def expire_pauses(app):
     with app.app_context():
-        db.session.execute(update(User).where(User.id == delegate)
-                           .values(locked_until=utcnow() - timedelta(seconds=1)))
+        db.session.execute(update(SignInThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
+
+
+def test_a_forwarded_for_header_does_not_make_a_new_client(client, app, delegate):
+    for n in range(app.config["LOGIN_MAX_FAILURES"]):
+        login(client, "dara@example.org", WRONG, headers={"X-Forwarded-For": f"192.0.2.{n}"})
+    r = login(client, "dara@example.org", headers={"X-Forwarded-For": "192.0.2.200"})
+    assert r.status_code == 200 and not signed_in(client)
+
+
+def test_addresses_in_one_ipv6_64_share_a_pause(app, delegate):
+    for n in range(app.config["LOGIN_MAX_FAILURES"]):
+        login(from_address(app, f"2001:db8:1:2::{n + 1}"), "dara@example.org", WRONG)
+    r = login(from_address(app, "2001:db8:1:2:ffff::9"), "dara@example.org")
+    assert r.status_code == 200
+    assert login(from_address(app, "2001:db8:1:3::1"), "dara@example.org").status_code == 302
+
+
+def test_the_holder_is_told_once_a_window_when_the_account_is_attacked(app, delegate):
+    fail(from_address(app, ATTACKER), "dara@example.org", app.config["LOGIN_MAX_FAILURES"] - 1)
+    assert attack_emails(app) == []
+    fail(from_address(app, "203.0.113.10"), "dara@example.org", app.config["LOGIN_MAX_FAILURES"] * 2)
+    [message] = attack_emails(app)
+    assert message["To"] == "dara@example.org"
+    assert len(entries(app, "auth.attack_notice")) == 1
+    with app.app_context():  # a window later, a new attack is told again
+        db.session.execute(update(User).where(User.id == delegate).values(
+            locked_until=utcnow() - timedelta(seconds=1), last_failed_login_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    fail(from_address(app, "203.0.113.11"), "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    assert len(attack_emails(app)) == 2
+
+
+def test_failed_answers_on_an_account_under_attack_are_slowed(app, delegate, monkeypatch):
+    waits = []
+    monkeypatch.setattr(views.time, "sleep", waits.append)
+    monkeypatch.setitem(app.config, "LOGIN_FAILURE_DELAY_SECONDS", 0.75)
+    fail(from_address(app, ATTACKER), "dara@example.org", app.config["LOGIN_MAX_FAILURES"] - 1)
+    assert set(waits) == {0.0}
+    fail(from_address(app, "203.0.113.10"), "dara@example.org", 2)
+    assert waits[-2:] == [0.75, 0.75]
+    assert login(from_address(app, HOLDER), "dara@example.org").status_code == 302  # slowed, never refused
+
+
+def test_the_pause_expires_and_the_correct_password_works_again(client, app, delegate):
+    fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
+    expire_pauses(app)
     r = login(client, "dara@example.org")
     assert r.status_code == 302 and r.headers["Location"] == "/"
-    assert stored_user(app, delegate).locked_until is None
+    assert pause(app, delegate) is None
 
 
-def test_a_shorter_configured_lockout_gives_a_shorter_lock(client, app, delegate, monkeypatch):
+def test_a_shorter_configured_lockout_gives_a_shorter_pause(client, app, delegate, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_LOCKOUT_SECONDS", 30)
     monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES", 2)
     fail(client, "dara@example.org", 2)
-    locked_until = stored_user(app, delegate).locked_until
+    locked_until = pause(app, delegate)
     assert locked_until is not None
     assert locked_until - utcnow() <= timedelta(seconds=30)
 
 
-def test_attempts_during_a_lock_do_not_extend_it(client, app, delegate):
+def test_attempts_during_a_pause_do_not_extend_it(client, app, delegate):
     fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
-    first = stored_user(app, delegate).locked_until
+    first = pause(app, delegate)
     fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"] + 2)
-    assert stored_user(app, delegate).locked_until == first
+    assert pause(app, delegate) == first
 
 
-def test_a_locked_account_does_not_reach_the_second_factor(client, app, make_user):
+def test_a_paused_address_does_not_reach_the_second_factor(client, app, make_user):
     make_user("delegate", email="mfa@example.org", mfa_on=True)
     fail(client, "mfa@example.org", app.config["LOGIN_MAX_FAILURES"])
     r = login(client, "mfa@example.org")
@@ -274,7 +397,7 @@ def test_a_locked_account_does_not_reach_the_second_factor(client, app, make_use
     assert client.get("/login/code").headers["Location"] == "/login"
 
 
-def test_failures_on_an_unknown_email_do_not_lock_a_real_account(client, app, delegate):
+def test_failures_on_an_unknown_email_do_not_pause_a_real_account(client, app, delegate):
     fail(client, "dara@example.com", app.config["LOGIN_MAX_FAILURES"] + 1)
     assert login(client, "dara@example.org").status_code == 302
 
@@ -344,7 +467,7 @@ def test_a_lockout_is_audited(client, app, delegate):
     fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
     [lock] = entries(app, "auth.lockout")
     assert lock.actor_id == delegate
-    assert str(app.config["LOGIN_LOCKOUT_SECONDS"]) in lock.details
+    assert lock.details == f'{{"client": "127.0.0.1", "seconds": {app.config["LOGIN_LOCKOUT_SECONDS"]}}}'
 
 
 def test_attempts_while_locked_are_audited_as_throttled(client, app, delegate):
@@ -372,12 +495,10 @@ def test_the_audit_log_never_holds_a_typed_password(client, app, delegate):
     fail(client, "dara@example.org", app.config["LOGIN_MAX_FAILURES"])
     login(client, "dara@example.org")  # throttled
     login(client, "nobody@example.org", WRONG)
-    with app.app_context():
-        db.session.execute(update(User).where(User.id == delegate).values(locked_until=None))
-        db.session.commit()
+    expire_pauses(app)
     login(client, "dara@example.org")
     rows = entries(app)
-    assert {"auth.failure", "auth.lockout", "auth.login"} <= {e.action for e in rows}
+    assert {"auth.failure", "auth.lockout", "auth.attack_notice", "auth.login"} <= {e.action for e in rows}
     for e in rows:
         text = " ".join([e.action, e.actor_email, e.target_type, e.target_id, e.ip, e.details])
         assert WRONG not in text and PASSWORD not in text
