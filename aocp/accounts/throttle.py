@@ -11,6 +11,8 @@ set; a client's own X-Forwarded-For header counts for nothing otherwise.
 from __future__ import annotations
 
 import ipaddress
+import logging
+import smtplib
 from datetime import timedelta
 
 from flask import current_app, render_template
@@ -22,6 +24,8 @@ from aocp.accounts.models import SignInThrottle, User
 from aocp.extensions import db
 from aocp.mail import send_email
 from aocp.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def client_key(address: str | None) -> str:
@@ -99,9 +103,12 @@ def failure_delay(user: User | None) -> float:
 
 def _tell_holder(user: User) -> None:
     minutes = current_app.config["LOGIN_LOCKOUT_SECONDS"] // 60
-    send_email(user.email, "Someone is trying to sign in to your AOCP account",
-               render_template("email/sign_in_attack.txt", user=user, failures=user.failed_logins,
-                               minutes=minutes))
+    try:
+        send_email(user.email, "Someone is trying to sign in to your AOCP account",
+                   render_template("email/sign_in_attack.txt", user=user, failures=user.failed_logins,
+                                   minutes=minutes))
+    except (OSError, smtplib.SMTPException) as err:  # the mail server's trouble must not become the sign-in page's
+        log.error("Could not tell user %s of failed sign-ins: %s", user.id, err)
     audit.record("auth.attack_notice", actor=user, target=user, details={"failures": user.failed_logins})
 
 

@@ -354,6 +354,18 @@ def test_the_holder_is_told_once_a_window_when_the_account_is_attacked(app, dele
     assert len(attack_emails(app)) == 2
 
 
+def test_a_mail_server_that_fails_does_not_fail_the_sign_in_page(app, delegate, monkeypatch):
+    from aocp.accounts import throttle
+
+    def refuse(*_args, **_kwargs):
+        raise ConnectionRefusedError("the mail server is down")
+    monkeypatch.setattr(throttle, "send_email", refuse)
+    codes = [login(from_address(app, f"203.0.113.{n + 20}"), "dara@example.org", WRONG).status_code
+             for n in range(app.config["LOGIN_MAX_FAILURES"] + 1)]
+    assert set(codes) == {200}
+    assert login(from_address(app, HOLDER), "dara@example.org").status_code == 302
+
+
 def test_failed_answers_on_an_account_under_attack_are_slowed(app, delegate, monkeypatch):
     waits = []
     monkeypatch.setattr(views.time, "sleep", waits.append)
