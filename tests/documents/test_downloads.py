@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
 
+from aocp import audit
+from aocp.accounts import services as accounts
+from aocp.accounts.models import User
+from aocp.documents import services
 from aocp.documents.models import DocumentVersion
 from aocp.extensions import db
 from tests.documents.conftest import (audit_rows, fetch, filename_star, make_docx, make_pdf, make_xlsx, page_text,
@@ -178,8 +183,6 @@ def test_signed_out_visitors_are_sent_to_sign_in_not_given_the_file(client, peop
 # --- every download is audited ------------------------------------------------------------------
 
 def _api_token(app, user_id: int) -> dict:
-    from aocp.accounts import services as accounts
-    from aocp.accounts.models import User
     with app.app_context():
         _token, raw = accounts.create_token(db.session.get(User, user_id), "tests", "read")
         db.session.commit()
@@ -193,8 +196,6 @@ def _api_token(app, user_id: int) -> dict:
 ])
 def test_each_download_route_writes_one_committed_entry_naming_person_version_and_route(
         app, people, as_user, make_doc, url, via, version):
-    from aocp.documents import services
-    from aocp.accounts.models import User
     doc_id = make_doc(people["uploader"], data=PDF, filename="report.pdf")
     with app.app_context(), services.committing():
         doc = db.session.get(services.Document, doc_id)
@@ -254,3 +255,21 @@ def test_asec_sees_downloads_in_the_documents_activity_and_delegates_do_not(app,
     assert "shared the document" in activity
     assert ("member@example.org — previewed version 1" in activity) is sees
     assert (f"/admin/audit?target=document:{doc_id}" in activity) is (viewer == "admin")
+
+
+def test_concurrent_downloads_each_get_their_entry_and_the_chain_stays_whole(app, people, as_user, make_doc):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite takes one writer at a time")
+    doc_id = make_doc(people["uploader"], data=TEXT, filename="alphabet.txt")
+    clients = [as_user(people[name]) for name in ("uploader", "member", "staff", "focal")]
+
+    def download_five(client) -> list[int]:
+        return [fetch(client, f"/documents/{doc_id}/download").status_code for _ in range(5)]
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = [s for batch in pool.map(download_five, clients) for s in batch]
+    assert statuses == [200] * 20
+    assert len(audit_rows(app, "document.downloaded")) == 20
+    with app.app_context():
+        assert audit.verify_chain()[0]
