@@ -1,4 +1,4 @@
-"""Operations commands: `flask --app app seed | demo | users ... | audit verify | sessions purge`."""
+"""Operations commands: `flask --app app seed | demo | users ... | audit verify | audit head | sessions purge`."""
 from __future__ import annotations
 
 import sys
@@ -164,13 +164,32 @@ def token_command(email: str, scope: str, days: int | None, name: str):
     click.echo(raw)
 
 
+def _recorded_head(_ctx, _param, values: tuple[str, ...]) -> dict[int, str]:
+    heads = {}
+    for value in values:
+        entry_id, _, digest = value.partition(":")
+        if not entry_id.isdigit() or len(digest) != 64:
+            raise click.BadParameter(f"{value!r} is not ID:HASH as `flask audit head` prints it")
+        heads[int(entry_id)] = digest
+    return heads
+
+
 @audit_cli.command("verify")
-def audit_verify_command():
-    """Check the hash chain of the audit log; exits 1 if it was tampered with."""
-    ok, _count, message = audit.verify_chain()
+@click.option("--expect", multiple=True, callback=_recorded_head, metavar="ID:HASH",
+              help="A head recorded earlier (by `audit head` or the log) that must still be in the chain.")
+def audit_verify_command(expect: dict[int, str]):
+    """Check the keyed hash chain of the audit log; exits 1 at the first broken entry."""
+    ok, _count, message = audit.verify_chain(expect=expect)
     click.echo(("OK: " if ok else "TAMPERED: ") + message)
     if not ok:
         sys.exit(1)
+
+
+@audit_cli.command("head")
+def audit_head_command():
+    """Print the newest entry as ID:HASH, to keep outside the database and pass to `verify --expect` later."""
+    entry_id, digest = audit.chain_head()
+    click.echo(f"{entry_id}:{digest}")
 
 
 @sessions_cli.command("purge")

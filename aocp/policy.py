@@ -33,6 +33,7 @@ RULES = {
     "documents.delete": "Move a document to the trash",
     "documents.trash": "See the trash and restore documents from it",
     "documents.purge": "Delete a document from the trash for good",
+    "documents.downloads": "See who downloaded or previewed a document, in its activity",
     "workspaces.view": "See a body's workspace, its meetings, minutes and action items",
     "meetings.manage": "Schedule meetings, run the agenda, minutes, decisions and action items of a body",
     "meetings.contribute": "Submit papers, reply to invitations and comment on circulated minutes",
@@ -53,7 +54,8 @@ _CONTRIBUTE = {"documents.upload", "documents.edit", "documents.delete", "meetin
                "actions.update", "reports.edit", "reports.review"}
 ROLE_RULES: dict[str, frozenset[str]] = {
     "asec_admin": frozenset(RULES),
-    "asec_staff": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.view", "documents.trash", "plans.manage"}),
+    "asec_staff": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.view", "documents.trash", "documents.downloads",
+                                                               "plans.manage"}),
     "focal_person": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.nominate"}),
     "delegate": frozenset(_SIGNED_IN | _CONTRIBUTE),
     "observer": frozenset(_SIGNED_IN),

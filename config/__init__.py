@@ -5,7 +5,10 @@ as the type of the default (bool, int, float, str).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 from datetime import timedelta
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
@@ -92,6 +95,15 @@ class Base:
     SSO_TIMEOUT_SECONDS = 5.0
     # Bearer token for scraping /metrics (Prometheus); empty: the endpoint answers 404.
     METRICS_TOKEN = ""
+    # The audit chain is keyed with HMAC-SHA256: a copy of the database without this key cannot forge an entry.
+    # AUDIT_KEY signs new entries under the id AUDIT_KEY_ID; AUDIT_KEYS ("id:secret,id:secret") keeps the keys
+    # of earlier ids so their entries still verify after a rotation. Outside production an empty AUDIT_KEY is
+    # derived from SECRET_KEY; production requires one of its own.
+    AUDIT_KEY = ""
+    AUDIT_KEY_ID = "1"
+    AUDIT_KEYS = ""
+    # Log the chain's head (entry id and hash) every this many entries, so the log holds copies outside the database.
+    AUDIT_HEAD_LOG_EVERY = 1000
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
@@ -149,7 +161,32 @@ def load(name: str | None = None, overrides: dict | None = None) -> dict:
     settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings["SESSION_ABSOLUTE_HOURS"])
     if name == "production":
         check_production(settings)
+    elif not settings["AUDIT_KEY"]:
+        settings["AUDIT_KEY"] = hmac.new(settings["SECRET_KEY"].encode(), b"aocp audit chain",
+                                         hashlib.sha256).hexdigest()
+    audit_keys(settings)  # refuse malformed keys at start rather than at the first audit entry
     return settings
+
+
+KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+
+
+def audit_keys(settings: dict) -> tuple[str, dict[str, bytes]]:
+    """The id that signs new audit entries and every known audit key by id (AUDIT_KEY under AUDIT_KEY_ID)."""
+    keys: dict[str, bytes] = {}
+    for pair in filter(None, (p.strip() for p in settings["AUDIT_KEYS"].split(","))):
+        key_id, _, secret = (part.strip() for part in pair.partition(":"))
+        if not KEY_ID.fullmatch(key_id) or not secret:
+            raise RuntimeError("AOCP_AUDIT_KEYS must list id:secret pairs separated by commas "
+                               "(ids of letters, digits, . _ -, at most 32)")
+        keys[key_id] = secret.encode()
+    current = settings["AUDIT_KEY_ID"]
+    if not KEY_ID.fullmatch(current):
+        raise RuntimeError("AOCP_AUDIT_KEY_ID must be letters, digits, . _ - (at most 32)")
+    if keys.get(current, settings["AUDIT_KEY"].encode()) != settings["AUDIT_KEY"].encode():
+        raise RuntimeError(f"AOCP_AUDIT_KEYS names key {current!r} with another secret than AOCP_AUDIT_KEY")
+    keys[current] = settings["AUDIT_KEY"].encode()
+    return current, keys
 
 
 def check_production(settings: dict) -> None:
@@ -157,6 +194,8 @@ def check_production(settings: dict) -> None:
     problems = []
     if settings["SECRET_KEY"] in (DEFAULT_SECRET_KEY, Testing.SECRET_KEY) or len(settings["SECRET_KEY"]) < 32:
         problems.append("AOCP_SECRET_KEY must be set to a random value of at least 32 characters")
+    if len(settings["AUDIT_KEY"]) < 32 or settings["AUDIT_KEY"] == settings["SECRET_KEY"]:
+        problems.append("AOCP_AUDIT_KEY must be set to a random value of at least 32 characters, not the secret key")
     if not settings["SESSION_COOKIE_SECURE"]:
         problems.append("AOCP_SESSION_COOKIE_SECURE must stay on (HTTPS-only cookies)")
     if not settings["SESSION_COOKIE_NAME"].startswith("__Host-"):

@@ -13,6 +13,7 @@ from aocp import create_app
 from aocp.extensions import db
 
 GOOD_SECRET = "Zq8vN3rT6yW1bE4hK7mP0sU2xA5cF9jL"  # 32 characters
+GOOD_AUDIT_KEY = "r4Kd9Pq2Xv7Lm3Tz8Bw1Nh6Cy5Gf0Jsu"  # 32 characters, not the secret key
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +25,7 @@ def _no_aocp_environment(monkeypatch):
 
 
 def production(**overrides):
-    return config.load("production", {"SECRET_KEY": GOOD_SECRET} | overrides)
+    return config.load("production", {"SECRET_KEY": GOOD_SECRET, "AUDIT_KEY": GOOD_AUDIT_KEY} | overrides)
 
 
 # --- choosing an environment ----------------------------------------------------------
@@ -33,6 +34,7 @@ def production(**overrides):
 def test_each_environment_loads_by_name(monkeypatch, name):
     if name == "production":
         monkeypatch.setenv("AOCP_SECRET_KEY", GOOD_SECRET)
+        monkeypatch.setenv("AOCP_AUDIT_KEY", GOOD_AUDIT_KEY)
     settings = config.load(name)
     assert settings["ENV_NAME"] == name
     assert settings["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=settings["SESSION_ABSOLUTE_HOURS"])
@@ -230,6 +232,7 @@ def test_production_refuses_an_httponly_cookie_turned_off_in_the_environment(mon
 
 def test_production_with_good_settings_loads_with_safe_cookies(monkeypatch):
     monkeypatch.setenv("AOCP_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("AOCP_AUDIT_KEY", GOOD_AUDIT_KEY)
     settings = config.load("production")
     assert settings["SECRET_KEY"] == GOOD_SECRET
     assert settings["SESSION_COOKIE_SECURE"] is True
@@ -242,6 +245,7 @@ def test_production_with_good_settings_loads_with_safe_cookies(monkeypatch):
 
 def test_the_production_app_starts_with_good_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("AOCP_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("AOCP_AUDIT_KEY", GOOD_AUDIT_KEY)
     monkeypatch.setenv("AOCP_DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
     app = create_app("production", {"RATELIMIT_STORAGE_URL": "memory://", "MAIL_OUTBOX_DIR": str(tmp_path)})
     try:
@@ -281,3 +285,33 @@ def test_every_declared_setting_is_listed_in_the_configuration_guide():
     guide = (_ROOT / "docs" / "configuration.md").read_text()
     declared = {k for k in dir(config.Base) if k.isupper()}
     assert sorted(k for k in declared if f"AOCP_{k}" not in guide) == []
+
+
+# --- the audit key ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["", "short", GOOD_SECRET])
+def test_production_refuses_a_missing_short_or_reused_audit_key(key):
+    with pytest.raises(RuntimeError) as err:
+        production(AUDIT_KEY=key)
+    assert "AOCP_AUDIT_KEY" in str(err.value)
+
+
+def test_outside_production_the_audit_key_is_derived_from_the_secret_key():
+    first, again = config.load("testing"), config.load("testing")
+    other = config.load("testing", {"SECRET_KEY": "another-secret"})
+    assert first["AUDIT_KEY"] == again["AUDIT_KEY"] != other["AUDIT_KEY"]
+    assert first["AUDIT_KEY"] != first["SECRET_KEY"] and len(first["AUDIT_KEY"]) == 64
+
+
+def test_the_audit_keys_of_earlier_ids_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("AOCP_AUDIT_KEYS", "2025:old-secret, 2026:current")
+    monkeypatch.setenv("AOCP_AUDIT_KEY", "current")
+    monkeypatch.setenv("AOCP_AUDIT_KEY_ID", "2026")
+    assert config.audit_keys(config.load("testing")) == ("2026", {"2025": b"old-secret", "2026": b"current"})
+
+
+@pytest.mark.parametrize("keys, key_id", [("no-secret", "1"), (":secret", "1"), ("bad id:secret", "1"),
+                                          ("1:another", "1"), ("", "bad id")])
+def test_malformed_audit_keys_are_refused_at_start(keys, key_id):
+    with pytest.raises(RuntimeError, match="AOCP_AUDIT_KEY"):
+        config.load("testing", {"AUDIT_KEYS": keys, "AUDIT_KEY_ID": key_id})

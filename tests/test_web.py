@@ -15,6 +15,7 @@ from aocp.web import ERROR_TEXT
 from tests.conftest import login, post_form, totp_now
 
 GOOD_SECRET = "k" * 20 + "9f8e7d6c5b4a3f2e1d0c"  # 40 characters, not a default
+GOOD_AUDIT_KEY = "a" * 20 + "1b2c3d4e5f6a7b8c9d0e"  # the audit chain's own key
 
 
 def throwaway(tmp_path, name="testing", migrate=False, **overrides):
@@ -159,7 +160,7 @@ def test_testing_sends_no_hsts(client):
 
 def test_production_sends_hsts_for_at_least_a_year(scratch, monkeypatch):
     monkeypatch.delenv("AOCP_SESSION_COOKIE_SECURE", raising=False)
-    app = scratch("production", SECRET_KEY=GOOD_SECRET)
+    app = scratch("production", SECRET_KEY=GOOD_SECRET, AUDIT_KEY=GOOD_AUDIT_KEY)
     for path in ("/healthz", "/login", "/no-such-page"):
         r = app.test_client().get(path, base_url="https://aocp.example.org")
         hsts = r.headers["Strict-Transport-Security"]
@@ -168,7 +169,7 @@ def test_production_sends_hsts_for_at_least_a_year(scratch, monkeypatch):
 
 
 def test_production_session_cookie_is_secure_httponly_lax_and_host_prefixed(scratch):
-    app = scratch("production", migrate=True, SECRET_KEY=GOOD_SECRET)
+    app = scratch("production", migrate=True, SECRET_KEY=GOOD_SECRET, AUDIT_KEY=GOOD_AUDIT_KEY)
     client = app.test_client()
     r = client.get("/login", base_url="https://aocp.example.org")
     cookie = r.headers["Set-Cookie"]

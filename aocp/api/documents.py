@@ -20,7 +20,7 @@ from aocp.api import bp
 from aocp.api.accounts import json_body
 from aocp.api.auth import api_guard
 from aocp.documents import access, queries, services
-from aocp.documents.downloads import deliver
+from aocp.documents.downloads import send
 from aocp.documents.filecheck import clean_name
 from aocp.documents.models import ACCESS_LEVELS, Document, DocumentGrant, DocumentVersion
 from aocp.documents.storage import TooLarge
@@ -499,14 +499,14 @@ def _version(doc: Document, number: int | None) -> DocumentVersion:
 @api_guard("documents.view")
 @_handled
 def download_document(doc_id: int):
-    return deliver(_version(_load(doc_id), None))
+    return send(_version(_load(doc_id), None), g.api_user, "api")
 
 
 @bp.get("/documents/<int:doc_id>/versions/<int:number>/download")
 @api_guard("documents.view")
 @_handled
 def download_version(doc_id: int, number: int):
-    return deliver(_version(_load(doc_id), number))
+    return send(_version(_load(doc_id), number), g.api_user, "api")
 
 
 # --- who may see it ---------------------------------------------------------------------------

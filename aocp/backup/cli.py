@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from aocp import audit
 from aocp.backup import BackupError, archive
 
 LISTED = 50  # keys printed per list; the counts are always complete
@@ -38,6 +39,8 @@ def backup_command(dest: Path):
         click.echo(f"Backup written to {dest} with problems: those files cannot be restored as recorded.", err=True)
         sys.exit(1)
     click.echo(f"Backup complete: {dest / archive.MANIFEST} lists every file with its sha256.")
+    click.echo("The audit keys (AOCP_AUDIT_KEY, AOCP_AUDIT_KEYS) are not in the backup: keep them with the "
+               "instance's other secrets, a restored audit log verifies only with them.")
 
 
 @click.command("restore")
@@ -63,4 +66,16 @@ def restore_command(src: Path):
         click.echo(f"The backup's schema is older than this release ({report.head}): run "
                    "`flask --app app db upgrade` now, before starting AOCP.")
     else:
+        _check_audit_chain()
         click.echo("The schema is up to date. Run `flask --app app documents check` for a last look.")
+
+
+def _check_audit_chain() -> None:
+    # The keys stay outside the backup: say at once if this instance lacks those the log was signed with.
+    ok, _count, message = audit.verify_chain()
+    if ok:
+        click.echo(f"Audit log: {message}.")
+    else:
+        click.echo(f"Warning: the restored audit log does not verify here: {message}. Configure AOCP_AUDIT_KEY, "
+                   "AOCP_AUDIT_KEY_ID and AOCP_AUDIT_KEYS as on the instance backed up, then run "
+                   "`flask --app app audit verify`.")

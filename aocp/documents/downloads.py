@@ -5,17 +5,20 @@ the checked content type, `nosniff` (set for every response) and a CSP that forb
 from running anything. Only PDFs may be shown inline, for preview, inside a sandboxing CSP.
 Werkzeug streams the file in chunks and answers Range requests. In production the transfer can
 be handed to the web server (X-Sendfile or nginx's X-Accel-Redirect).
+Every download and preview is audited, and the entry committed, before the response leaves.
 """
 from __future__ import annotations
 
 import unicodedata
 from urllib.parse import quote
 
-from flask import Response, current_app, send_file
+from flask import Response, current_app, request, send_file
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
+from aocp import audit
 from aocp.documents.models import DocumentVersion
 from aocp.documents.storage import storage
+from aocp.extensions import db
 
 ATTACHMENT_CSP = "default-src 'none'; sandbox"
 PREVIEW_CSP = "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -34,6 +37,33 @@ def disposition(name: str, inline: bool = False) -> str:
     fallback = ascii_stem + (f".{ascii_ext}" if ascii_ext else "")
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def send(version: DocumentVersion, actor, via: str, inline: bool = False) -> Response:
+    """Deliver `version` to `actor` and commit its `document.downloaded` entry first ("page", "api", "preview").
+
+    Like `services.committing()`, it owns its commit: the entry must be stored before the bytes go out,
+    whoever then sends them (the app or the web server). The entry is the request's last write, so the
+    chain's head stays locked for one INSERT and one UPDATE only.
+    """
+    response = deliver(version, inline)
+    if _starts_a_transfer(response):
+        try:
+            audit.record("document.downloaded", actor, ("document", version.document_id),
+                         {"version": version.number, "via": via})
+            db.session.commit()
+        except Exception:
+            response.close()  # the file send_file opened
+            raise
+    return response
+
+
+def _starts_a_transfer(response: Response) -> bool:
+    # A resumed download or a viewer fetching a PDF in pieces asks for later ranges: one entry per transfer.
+    if response.status_code == 200:
+        return True
+    byte_range = request.range
+    return response.status_code == 206 and byte_range is not None and byte_range.ranges[0][0] == 0
 
 
 def deliver(version: DocumentVersion, inline: bool = False) -> Response:

@@ -5,6 +5,7 @@ one they may open but not change answers 403.
 """
 from __future__ import annotations
 
+import json
 from pathlib import PurePath
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -15,7 +16,7 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from aocp import audit
 from aocp.accounts.models import User
 from aocp.documents import access, queries, services
-from aocp.documents.downloads import deliver, previewable
+from aocp.documents.downloads import previewable, send
 from aocp.documents.forms import (AccessForm, CommentForm, DetailsForm, UploadForm, VersionForm, fill_choices,
                                  meeting_choices)
 from aocp.documents.models import DOC_TYPES, Document, DocumentComment, DocumentVersion
@@ -176,10 +177,16 @@ def upload():
     return render_template("documents/upload.html", form=form), status
 
 
+ACTIVITY_SHOWN = 50
+
+
 def _activity(doc: Document) -> list[audit.AuditEntry]:
-    return db.session.execute(select(audit.AuditEntry).where(
-        audit.AuditEntry.target_type == "document", audit.AuditEntry.target_id == str(doc.id))
-        .order_by(audit.AuditEntry.id.desc()).limit(50)).scalars().all()
+    """The newest entries about `doc`; who downloaded it only for those the policy lets see that."""
+    stmt = select(audit.AuditEntry).where(audit.AuditEntry.target_type == "document",
+                                          audit.AuditEntry.target_id == str(doc.id))
+    if not can(current_user, "documents.downloads"):
+        stmt = stmt.where(audit.AuditEntry.action != "document.downloaded")
+    return db.session.execute(stmt.order_by(audit.AuditEntry.id.desc()).limit(ACTIVITY_SHOWN)).scalars().all()
 
 
 # Everything the document's page shows, in a fixed number of queries however many versions it has.
@@ -314,13 +321,13 @@ def download(doc_id: int):
     doc = _load(doc_id)
     if doc.current is None:
         abort(404)
-    return deliver(doc.current)
+    return send(doc.current, current_user, "page")
 
 
 @bp.get("/<int:doc_id>/versions/<int:number>/download")
 @guard("documents.view")
 def download_version(doc_id: int, number: int):
-    return deliver(_version(_load(doc_id), number))
+    return send(_version(_load(doc_id), number), current_user, "page")
 
 
 @bp.get("/<int:doc_id>/versions/<int:number>/preview")
@@ -329,7 +336,7 @@ def preview(doc_id: int, number: int):
     version = _version(_load(doc_id), number)
     if not previewable(version):
         abort(404)
-    return deliver(version, inline=True)
+    return send(version, current_user, "preview", inline=True)
 
 
 @bp.post("/<int:doc_id>/comments")
@@ -427,3 +434,16 @@ def access_label(level: str, doc: Document | None = None) -> str:
 @bp.app_template_filter("activity_label")
 def activity_label(action: str) -> str:
     return ACTIVITY_LABELS.get(action, action)
+
+
+DOWNLOAD_LABELS = {"page": "downloaded version {}", "api": "downloaded version {} through the API",
+                   "preview": "previewed version {}"}
+
+
+@bp.app_template_filter("activity_text")
+def activity_text(entry: audit.AuditEntry) -> str:
+    """What an activity entry says happened; a download names its version and how it was fetched."""
+    if entry.action != "document.downloaded":
+        return activity_label(entry.action)
+    details = json.loads(entry.details)
+    return DOWNLOAD_LABELS.get(details.get("via"), "downloaded version {}").format(details.get("version", "?"))

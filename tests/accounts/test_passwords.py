@@ -204,7 +204,7 @@ def test_verify_refuses_a_missing_or_broken_hash(ctx):
 
 
 def test_production_argon2_parameters_meet_the_owasp_floor():
-    settings = config.load("production", {"SECRET_KEY": "s" * 40})
+    settings = config.load("production", {"SECRET_KEY": "s" * 40, "AUDIT_KEY": "a" * 40})
     assert settings["ARGON2_MEMORY_COST"] >= 19456 and settings["ARGON2_TIME_COST"] >= 2
 
 

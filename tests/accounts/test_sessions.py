@@ -148,7 +148,7 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client, user):
 
 def test_production_cookies_are_secure_and_host_prefixed(client, app, user, monkeypatch):
     import config
-    prod = config.load("production", {"SECRET_KEY": "s" * 40})
+    prod = config.load("production", {"SECRET_KEY": "s" * 40, "AUDIT_KEY": "a" * 40})
     monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", prod["SESSION_COOKIE_SECURE"])
     monkeypatch.setitem(app.config, "SESSION_COOKIE_NAME", prod["SESSION_COOKIE_NAME"])
     r = client.get("/login")

@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 
 import pyotp
+import pytest
 from sqlalchemy import select, text
 
 from aocp import audit
@@ -230,10 +231,138 @@ def test_recomputed_hash_after_an_edit_breaks_the_next_link(app, admin, make_use
     make_user("delegate")
     first, second = entries(app)[:2]
     first.actor_email = "someone.else@example.org"
+    with app.app_context():  # even someone holding the key cannot edit an entry without redoing every later one
+        digest = first.keyed_hash(audit.keys()[1][first.key_id])
     raw_sql(app, "UPDATE audit_entries SET actor_email = :e, hash = :h WHERE id = :id",
-            e=first.actor_email, h=first.compute_hash(), id=first.id)
+            e=first.actor_email, h=digest, id=first.id)
     ok, _count, message = verify(app)
     assert not ok and f"entry {second.id}" in message and "previous hash" in message
+
+
+def test_every_column_but_the_hash_is_hashed():
+    assert sorted(AuditEntry.HASHED) == sorted(c.name for c in AuditEntry.__table__.columns if c.name != "hash")
+
+
+@pytest.mark.parametrize("column, value", [
+    ("actor_id", None), ("details", '{"role": "chair"}'), ("action", "membership.removed"),
+    ("created_at", datetime(2020, 1, 1, 12, 0)), ("target_id", "999"), ("key_id", "other"), ("id", 10_000)])
+def test_a_column_changed_in_the_database_is_reported_as_the_first_broken_entry(app, admin, admin_id, make_user,
+                                                                                column, value):
+    make_user("delegate", bodies={"WGTIM": "chair"})
+    target = entries(app, "membership.set")[0]
+    if column == "actor_id":
+        value = admin_id if target.actor_id != admin_id else None
+    raw_sql(app, f"UPDATE audit_entries SET {column} = :v WHERE id = :id", v=value, id=target.id)
+    ok, _count, message = verify(app)
+    broken_id = value if column == "id" else target.id
+    assert not ok and message.startswith(f"entry {broken_id} (")
+    assert (value if column == "action" else target.action) in message
+
+
+def test_flask_audit_verify_names_the_first_broken_entry_and_exits_non_zero(app, admin, make_user):
+    make_user("delegate")
+    target = entries(app)[1]
+    raw_sql(app, "UPDATE audit_entries SET actor_id = NULL WHERE id = :id", id=target.id)
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"TAMPERED: entry {target.id} ({target.created_at:%Y-%m-%d %H:%M:%S} UTC, {target.action})" in result.output
+
+
+def test_rotating_the_key_keeps_older_entries_verifiable(app, admin, monkeypatch):
+    first_key, old, new = app.config["AUDIT_KEY"], "o" * 32, "n" * 32
+    monkeypatch.setitem(app.config, "AUDIT_KEYS", f"1:{first_key}")
+    monkeypatch.setitem(app.config, "AUDIT_KEY", old)
+    monkeypatch.setitem(app.config, "AUDIT_KEY_ID", "2026a")
+    bulk(app, 2, "test.before")
+    monkeypatch.setitem(app.config, "AUDIT_KEYS", f"1:{first_key},2026a:{old}")
+    monkeypatch.setitem(app.config, "AUDIT_KEY", new)
+    monkeypatch.setitem(app.config, "AUDIT_KEY_ID", "2026b")
+    bulk(app, 2, "test.after")
+    assert [e.key_id for e in entries(app, "test.before") + entries(app, "test.after")] == ["2026a"] * 2 + ["2026b"] * 2
+    assert verify(app)[0]
+    monkeypatch.setitem(app.config, "AUDIT_KEYS", f"1:{first_key}")  # the retired key lost
+    ok, _count, message = verify(app)
+    first_before = entries(app, "test.before")[0]
+    assert not ok and message.startswith(f"entry {first_before.id} (") and "'2026a', which is not configured" in message
+
+
+def _forge(app, entry: AuditEntry, details: str, key_id: str | None, digest) -> None:
+    raw_sql(app, "UPDATE audit_entries SET details = :d, key_id = :k, hash = :h WHERE id = :id",
+            d=details, k=key_id, h=digest, id=entry.id)
+    raw_sql(app, "UPDATE audit_head SET last_hash = :h", h=digest)  # the head follows, as a forger would make it
+
+
+@pytest.mark.parametrize("how", ["unkeyed hash", "unkeyed hash, key id removed", "another key"])
+def test_a_database_copy_without_the_key_cannot_forge_an_entry(app, admin, how):
+    bulk(app, 2, "test.forged")
+    newest = entries(app)[-1]
+    newest.details = '{"n": 99}'
+    if how == "another key":
+        digest = newest.keyed_hash(b"guessed-key")
+    else:
+        newest.key_id = None if "removed" in how else newest.key_id
+        digest = newest.legacy_hash()
+    _forge(app, newest, newest.details, newest.key_id, digest)
+    ok, _count, message = verify(app)
+    assert not ok and message.startswith(f"entry {newest.id} (")
+
+
+def _legacy_entries(app, n: int) -> None:
+    """Entries as written before keyed hashing: no key id, the unkeyed hash, numbered by the database."""
+    with app.app_context():
+        raw = db.session.connection()
+        raw.execute(text("DELETE FROM audit_entries"))
+        prev = audit.GENESIS
+        for i in range(n):
+            e = AuditEntry(id=i + 1, created_at=utcnow(), action="legacy.entry", actor_email="old@example.org",
+                           target_type="", target_id="", ip="", details=json.dumps({"n": i}), prev_hash=prev)
+            e.hash = e.legacy_hash()
+            db.session.add(e)
+            prev = e.hash
+        db.session.execute(text("UPDATE audit_head SET last_hash = :h, last_id = :n"), {"h": prev, "n": n})
+        db.session.commit()
+
+
+def test_entries_from_before_keyed_hashing_still_verify_with_the_unkeyed_hash(app):
+    _legacy_entries(app, 3)
+    bulk(app, 2, "test.keyed")
+    assert [e.key_id is None for e in entries(app)] == [True] * 3 + [False] * 2
+    ok, count, message = verify(app)
+    assert ok and count == 5 and "3 written before keyed hashing" in message
+    raw_sql(app, "UPDATE audit_entries SET actor_email = 'new@example.org' WHERE id = 2")
+    ok, _count, message = verify(app)
+    assert not ok and message.startswith("entry 2 (")
+
+
+def test_a_logged_head_catches_a_chain_rewritten_whole_without_the_key(app, caplog, monkeypatch):
+    monkeypatch.setitem(app.config, "AUDIT_HEAD_LOG_EVERY", 2)
+    with caplog.at_level("INFO", logger="aocp.audit"):
+        for _ in range(4):
+            bulk(app, 1, "test.logged")
+    heads = [r.getMessage().split()[3] for r in caplog.records if r.getMessage().startswith("audit chain head")]
+    newest = entries(app)[-1]
+    assert [int(h.split(":")[0]) for h in heads] == [newest.id - 2, newest.id] and newest.id % 2 == 0
+    assert heads[-1] == f"{newest.id}:{newest.hash}"
+    # Rewriting every entry the unkeyed, older way verifies alone; the head kept in the log does not match.
+    with app.app_context():
+        rows = db.session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
+        prev = audit.GENESIS
+        for e in rows:
+            e.prev_hash, e.key_id, e.details = prev, None, '{"n": 0}'
+            e.hash = prev = e.legacy_hash()
+        db.session.execute(text("UPDATE audit_head SET last_hash = :h"), {"h": prev})
+        db.session.commit()
+    assert verify(app)[0]
+    result = app.test_cli_runner().invoke(args=["audit", "verify", *(f"--expect={h}" for h in heads)])
+    assert result.exit_code == 1 and "differs from the head recorded outside the database" in result.output
+
+
+def test_flask_audit_head_prints_the_newest_entry_for_verify_to_expect(app, admin):
+    head = app.test_cli_runner().invoke(args=["audit", "head"]).output.strip()
+    newest = entries(app)[-1]
+    assert head == f"{newest.id}:{newest.hash}"
+    assert app.test_cli_runner().invoke(args=["audit", "verify", "--expect", head]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["audit", "verify", "--expect", "12:abc"]).exit_code == 2
 
 
 def test_deleted_entry_is_detected(app, admin, make_user):

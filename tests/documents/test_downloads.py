@@ -3,13 +3,20 @@ PDF preview inline only; ranges, conditional requests and hand-over to the web s
 from __future__ import annotations
 
 import hashlib
+import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
 
+from aocp import audit
+from aocp.accounts import services as accounts
+from aocp.accounts.models import User
+from aocp.documents import services
 from aocp.documents.models import DocumentVersion
 from aocp.extensions import db
-from tests.documents.conftest import fetch, filename_star, make_docx, make_pdf, make_xlsx, upload_root, versions_of
+from tests.documents.conftest import (audit_rows, fetch, filename_star, make_docx, make_pdf, make_xlsx, page_text,
+                                     upload_root, versions_of)
 
 PDF = make_pdf("Country report on nickel")
 TEXT = b"0123456789abcdefghijklmnopqrstuvwxyz"
@@ -171,3 +178,98 @@ def test_signed_out_visitors_are_sent_to_sign_in_not_given_the_file(client, peop
     doc_id = make_doc(people["uploader"], level="everyone")
     r = fetch(client, f"/documents/{doc_id}/download")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+# --- every download is audited ------------------------------------------------------------------
+
+def _api_token(app, user_id: int) -> dict:
+    with app.app_context():
+        _token, raw = accounts.create_token(db.session.get(User, user_id), "tests", "read")
+        db.session.commit()
+    return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.mark.parametrize("url, via, version", [
+    ("/documents/{id}/download", "page", 2), ("/documents/{id}/versions/1/download", "page", 1),
+    ("/documents/{id}/versions/2/preview", "preview", 2), ("/api/v1/documents/{id}/download", "api", 2),
+    ("/api/v1/documents/{id}/versions/1/download", "api", 1),
+])
+def test_each_download_route_writes_one_committed_entry_naming_person_version_and_route(
+        app, people, as_user, make_doc, url, via, version):
+    doc_id = make_doc(people["uploader"], data=PDF, filename="report.pdf")
+    with app.app_context(), services.committing():
+        doc = db.session.get(services.Document, doc_id)
+        services.add_version(db.session.get(User, people["uploader"]), doc,
+                             services.Upload(io.BytesIO(make_pdf("Second")), "report.pdf"), "")
+    member = people["member"]
+    if via == "api":
+        r = fetch(app.test_client(), url.format(id=doc_id), headers=_api_token(app, member))
+    else:
+        r = fetch(as_user(member), url.format(id=doc_id))
+    assert r.status_code == 200
+    assert audit_rows(app, "document.downloaded") == [
+        {"actor": member, "target": str(doc_id), "version": version, "via": via}]
+
+
+def test_refused_downloads_write_no_download_entry(app, people, as_user, make_doc):
+    hidden_id = make_doc(people["uploader"], level="named", orgs=["THA"])
+    doc_id = make_doc(people["uploader"], data=TEXT, filename="alphabet.txt")
+    outsider = as_user(people["member"])
+    assert fetch(outsider, f"/documents/{hidden_id}/download").status_code == 404
+    assert fetch(outsider, f"/documents/{hidden_id}/versions/1/preview").status_code == 404
+    assert fetch(app.test_client(), f"/api/v1/documents/{hidden_id}/download",
+                 headers=_api_token(app, people["member"])).status_code == 404
+    assert fetch(outsider, f"/documents/{doc_id}/versions/9/download").status_code == 404
+    assert fetch(outsider, f"/documents/{doc_id}/versions/1/preview").status_code == 404  # not a PDF
+    assert fetch(app.test_client(), f"/documents/{doc_id}/download").status_code == 302  # signed out
+    assert audit_rows(app, "document.downloaded") == []
+    assert len(audit_rows(app, "access.denied")) == 3
+
+
+def test_a_transfer_fetched_in_ranges_is_one_entry_and_a_304_none(people, as_user, make_doc, app):
+    doc_id = make_doc(people["uploader"], data=TEXT, filename="alphabet.txt")
+    client = as_user(people["member"])
+    url = f"/documents/{doc_id}/download"
+    first = fetch(client, url, headers={"Range": "bytes=0-9"})
+    fetch(client, url, headers={"Range": "bytes=10-"})
+    fetch(client, url, headers={"If-None-Match": first.headers["ETag"]})
+    assert len(audit_rows(app, "document.downloaded")) == 1
+
+
+def test_with_x_accel_the_entry_is_committed_before_the_web_server_sends_the_bytes(app, people, as_user, make_doc,
+                                                                                    monkeypatch):
+    doc_id = make_doc(people["uploader"], data=PDF, filename="report.pdf")
+    monkeypatch.setitem(app.config, "DOWNLOAD_OFFLOAD", "x-accel:/protected-uploads/")
+    r = fetch(as_user(people["member"]), f"/documents/{doc_id}/download")
+    assert "X-Accel-Redirect" in r.headers
+    assert [row["via"] for row in audit_rows(app, "document.downloaded")] == ["page"]
+
+
+@pytest.mark.parametrize("viewer, sees", [("staff", True), ("admin", True), ("uploader", False), ("member", False)])
+def test_asec_sees_downloads_in_the_documents_activity_and_delegates_do_not(app, people, as_user, make_doc,
+                                                                          viewer, sees):
+    doc_id = make_doc(people["uploader"], data=PDF, filename="report.pdf")
+    fetch(as_user(people["member"]), f"/documents/{doc_id}/versions/1/preview")
+    page = page_text(as_user(people[viewer]).get(f"/documents/{doc_id}"))
+    activity = page[page.index('id="activity-h"'):]
+    assert "shared the document" in activity
+    assert ("member@example.org — previewed version 1" in activity) is sees
+    assert (f"/admin/audit?target=document:{doc_id}" in activity) is (viewer == "admin")
+
+
+def test_concurrent_downloads_each_get_their_entry_and_the_chain_stays_whole(app, people, as_user, make_doc):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite takes one writer at a time")
+    doc_id = make_doc(people["uploader"], data=TEXT, filename="alphabet.txt")
+    clients = [as_user(people[name]) for name in ("uploader", "member", "staff", "focal")]
+
+    def download_five(client) -> list[int]:
+        return [fetch(client, f"/documents/{doc_id}/download").status_code for _ in range(5)]
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = [s for batch in pool.map(download_five, clients) for s in batch]
+    assert statuses == [200] * 20
+    assert len(audit_rows(app, "document.downloaded")) == 20
+    with app.app_context():
+        assert audit.verify_chain()[0]

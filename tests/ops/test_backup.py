@@ -239,6 +239,7 @@ def test_restore_into_an_empty_instance_gives_back_every_row_and_every_file(app,
     r = run(target, "restore", tmp_path / "backup")
     assert r.exit_code == 0, r.output
     assert "every restored file matches its checksum" in r.output
+    assert "Audit log: " in r.output and "chain intact" in r.output
 
     source_rows, restored_rows = all_rows(app), all_rows(target)
     assert restored_rows == source_rows
@@ -254,6 +255,18 @@ def test_restore_into_an_empty_instance_gives_back_every_row_and_every_file(app,
         new = accounts.create_user(None, "after@example.org", "After Restore", org("MYS"), "delegate", PASSWORD)
         db.session.commit()
         assert new.id > max(row[0] for row in source_rows["users"])
+
+
+def test_a_restore_without_the_audit_keys_of_the_backed_up_instance_says_so(app, populated, target, tmp_path,
+                                                                            monkeypatch):
+    r = run(app, "backup", tmp_path / "backup")
+    assert "The audit keys (AOCP_AUDIT_KEY, AOCP_AUDIT_KEYS) are not in the backup" in r.output
+    monkeypatch.setitem(target.config, "AUDIT_KEY", "a-key-of-another-instance")
+    r = run(target, "restore", tmp_path / "backup")
+    assert r.exit_code == 0, r.output
+    assert "Warning: the restored audit log does not verify here: entry 1 (" in r.output
+    monkeypatch.setitem(target.config, "AUDIT_KEY", app.config["AUDIT_KEY"])
+    assert run(target, "audit", "verify").exit_code == 0
 
 
 def test_a_backup_of_an_older_schema_is_restored_and_the_operator_told_to_upgrade(target, tmp_path):
