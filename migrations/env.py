@@ -1,7 +1,9 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
+from sqlalchemy import event
 
 from alembic import context
 
@@ -72,6 +74,46 @@ def include_object(obj, name, type_, reflected, compare_to):
     return not (type_ == "table" and name.startswith("document_search"))
 
 
+@contextmanager
+def sqlite_guard(connection):
+    """On SQLite: every step in one transaction, foreign keys off while tables are rebuilt and checked at the end.
+
+    The app turns SQLite's foreign keys on for every connection. A batch step rebuilds a table (copy, DROP, rename),
+    and with them on the DROP first deletes the old table's rows, so ON DELETE CASCADE and SET NULL empty or blank
+    the rows pointing at it (rebuilding users deleted every membership), or a RESTRICT makes the step fail halfway.
+    pysqlite opens no transaction before DDL, so BEGIN is sent here: a failed step then undoes every step of the
+    run, as on PostgreSQL. Yields the options for context.configure().
+    """
+    if connection.dialect.name != "sqlite":
+        yield {}
+        return
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys=OFF")  # ignored inside a transaction: set before BEGIN
+    level, raw.isolation_level = raw.isolation_level, None
+
+    def begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    event.listen(connection, "begin", begin)
+    try:
+        yield {"transactional_ddl": True}
+    finally:
+        event.remove(connection, "begin", begin)
+        raw.isolation_level = level
+        raw.execute("PRAGMA foreign_keys=ON")  # the connection goes back to the pool as the app expects it
+
+
+def check_foreign_keys(connection):
+    """Refuse (roll back the whole run) when SQLite rows point at rows that are gone; PostgreSQL checked as it went."""
+    if connection.dialect.name != "sqlite":
+        return
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if dangling:
+        found = sorted({f"{table} -> {parent}" for table, _rowid, parent, _fk in dangling})
+        raise RuntimeError(f"Nothing was changed: the migration would leave {len(dangling)} rows pointing at "
+                           f"missing rows ({', '.join(found)}). Delete or update them in the migration first.")
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -96,16 +138,19 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    with connectable.connect() as connection, sqlite_guard(connection) as sqlite_args:
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             include_object=include_object,
+            **sqlite_args,
             **conf_args
         )
 
+        # transaction_per_migration is left off: one transaction for the whole run, on PostgreSQL and SQLite.
         with context.begin_transaction():
             context.run_migrations()
+            check_foreign_keys(connection)
 
 
 if context.is_offline_mode():

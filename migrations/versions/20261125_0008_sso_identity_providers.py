@@ -17,6 +17,8 @@ depends_on = None
 
 OLD_STATUSES = ('active', 'deactivated')
 NEW_STATUSES = OLD_STATUSES + ('pending',)
+# Going down deactivates pending accounts, a status the older check constraint refuses.
+DOWNGRADE_DISCARDS = ('users',)
 
 
 def _statuses(statuses: tuple[str, ...]) -> None:
