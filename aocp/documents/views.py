@@ -65,14 +65,14 @@ def _chosen(model, field, what: str):
     code = (field.data or "").strip()
     found = _by_code(model, code) if code and code.isascii() and len(code) <= 16 else None
     if code and found is None:
-        raise services.DocumentError(f"Choose {what} from the list.", field.name)
+        raise services.DocumentError(f"Not a valid choice: choose {what} from the list.", field.name)
     return found
 
 
 def _details(form, doc: Document | None = None) -> services.Details:
     org = _chosen(Organisation, form.org, "an organisation")
     if org is None:
-        raise services.DocumentError("Choose an organisation from the list.", "org")
+        raise services.DocumentError("Not a valid choice: choose an organisation from the list.", "org")
     return services.Details(title=form.title.data or "", org=org, description=form.description.data or "",
                             doc_type=form.doc_type.data, language=form.language.data,
                             body=_chosen(Body, form.body, "a body"), action_line=form.action_line.data or "",

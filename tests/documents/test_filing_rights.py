@@ -83,7 +83,7 @@ def test_the_upload_form_offers_ones_own_organisation_and_asec_every_one(app, as
 
 def test_an_unknown_organisation_code_is_a_form_error(app, as_user, mys_focal):
     r = share(as_user(mys_focal), (b"text", "a.txt"), org="NOPE")
-    assert r.status_code == 400 and "Choose an organisation from the list." in page_text(r)
+    assert r.status_code == 400 and "choose an organisation from the list." in page_text(r)
     assert_nothing_stored(app)
 
 
