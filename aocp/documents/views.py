@@ -111,8 +111,8 @@ def _field_error(form, err: services.DocumentError) -> None:
 
 
 def _refused_here(err: PermissionDenied) -> int:
-    """A service refused what the form asked (acting for another organisation, filing in a body one is not in):
-    audited like any refusal, its reason shown above the form again; the status for the page."""
+    """A service refused what was asked (acting for another organisation, filing in a body one is not in):
+    audited like any refusal, its reason flashed; the status for the page."""
     record_denial(current_user, str(err))
     flash(err.message or "You are not allowed to do this.", "error")
     return 403
