@@ -29,6 +29,8 @@ RULES = {
     "documents.view": "Open a document, its versions, comments and audience",
     "documents.upload": "Share new documents",
     "documents.edit": "Change a document's details, add versions and change who may see it",
+    "documents.file_for": "Share a document, or a new version of it, in the name of an organisation",
+    "documents.file_in": "File a document in a body or for its meeting, or share it with the body's members",
     "documents.comment": "Comment on a document one may open",
     "documents.delete": "Move a document to the trash",
     "documents.trash": "See the trash and restore documents from it",
@@ -51,7 +53,7 @@ _SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "documents.view", "d
               "workspaces.view", "notifications.view", "plans.view"}
 # Observers read what is shared with them; Member States and ASEC share.
 _CONTRIBUTE = {"documents.upload", "documents.edit", "documents.delete", "meetings.manage", "meetings.contribute",
-               "actions.update", "reports.edit", "reports.review"}
+               "actions.update", "reports.edit", "reports.review", "documents.file_for", "documents.file_in"}
 ROLE_RULES: dict[str, frozenset[str]] = {
     "asec_admin": frozenset(RULES),
     "asec_staff": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.view", "documents.trash", "documents.downloads",
@@ -80,6 +82,13 @@ def _own_document(user, doc) -> bool:
     from aocp.documents.access import sees_everything
 
     return sees_everything(user) or (doc.uploader_id == user.id and doc.deleted_at is None)
+
+
+def _file_for(user, org) -> bool:
+    # A document speaks for its organisation: people file in their own's name, ASEC for anyone's.
+    from aocp.documents.access import sees_everything
+
+    return sees_everything(user) or (org is not None and org.id == user.org_id)
 
 
 def _checked_in(module: str, check: str) -> Callable[[Any, Any], bool]:
@@ -111,6 +120,8 @@ OBJECT_RULES: dict[str, Callable[[Any, Any], bool]] = {
     "documents.comment": _open_document,
     "documents.edit": _own_document,
     "documents.delete": _own_document,
+    "documents.file_for": _file_for,
+    "documents.file_in": _workspace("can_view"),  # a body's members (any role) and ASEC
     "reports.edit": _report("can_edit_report"),
     "reports.review": _report("can_review_report"),
 }
@@ -129,7 +140,12 @@ def can(user, rule: str, obj: Any = None) -> bool:
 
 
 class PermissionDenied(Exception):
-    """Raised by services; views and the API turn it into 403."""
+    """Raised by services with the refused rule (and, when useful, a message for the person); views and the API
+    turn it into 403."""
+
+    def __init__(self, rule: str = "", message: str = ""):
+        super().__init__(rule)
+        self.message = message
 
 
 def record_denial(user, rule: str) -> None:

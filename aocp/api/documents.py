@@ -282,9 +282,9 @@ def _service_error(err: services.DocumentError):
     return _invalid({field: str(err)})
 
 
-def _denied(rule: str):
+def _denied(rule: str, message: str = ""):
     record_denial(g.api_user, rule)
-    return json_error(403, "You are not allowed to do this.", "forbidden")
+    return json_error(403, message or "You are not allowed to do this.", "forbidden")
 
 
 # --- loading with the policy -------------------------------------------------------------
@@ -324,7 +324,7 @@ def _handled(view):
             db.session.rollback()
             return _service_error(err)
         except PermissionDenied as err:
-            return _denied(str(err) if str(err) else "service")
+            return _denied(str(err) if str(err) else "service", err.message)
     return wrapped
 
 

@@ -204,15 +204,17 @@ SCHEMAS.update({
                  "description": "Exactly one file part per request; each request makes one document"},
         "title": {"type": "string", "description": "Default: the file name without its extension"},
         "description": STR, "type": _DOC_TYPE, "language": {"type": "string", "description": "Default en"},
-        "org": {"type": "string", "description": "Organisation code; default the caller's organisation"},
-        "body": {"type": "string", "description": "Body code"},
+        "org": {"type": "string", "description": "Organisation code; default the caller's organisation. Only "
+                                                 "ASEC may name another organisation (else 403)"},
+        "body": {"type": "string", "description": "Body code: one of the caller's bodies (ASEC: any; else 403)"},
         "meeting_id": {"type": "integer", "description": "A meeting the paper is for (one you may see); the body "
                                                           "defaults to the meeting's and must match it"},
         "action_line": {"type": "string", "description": "e.g. TI1.1"},
         "tags": {"type": "string", "description": "Comma-separated"},
         "access": {**_ACCESS_LEVEL, "description": "Default: the body's default level when a body is given, "
                                                    "else asean"},
-        "access_body": {"type": "string", "description": "Body code for level body (default: body)"},
+        "access_body": {"type": "string", "description": "Body code for level body (default: body): one of the "
+                                                         "caller's bodies (ASEC: any; else 403)"},
         "access_orgs": {"type": "string", "description": "Comma-separated organisation codes (level named)"},
         "access_people": {"type": "string", "description": "Comma-separated user ids or emails (level named)"},
         "note": {"type": "string", "description": "A note for the first version"}}},

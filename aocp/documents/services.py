@@ -124,6 +124,43 @@ def _check_details(actor: User, d: Details, kept: Meeting | None = None) -> None
         raise DocumentError("The description is limited to 10,000 characters.", "description")
 
 
+def _refuse(actor: User, rule: str, obj, message: str) -> None:
+    if not can(actor, rule, obj):
+        raise PermissionDenied(rule, message)
+
+
+def _check_org(actor: User, org: Organisation, kept: Organisation | None = None) -> None:
+    """Only ASEC acts for another organisation; a document keeps the organisation it already names."""
+    if kept is None or org.id != kept.id:
+        _refuse(actor, "documents.file_for", org, f"You may share documents only in the name of {actor.org.name}: "
+                f"ask ASEC to share this one for {org.name}.")
+
+
+def _check_filing(actor: User, d: Details, doc: Document | None = None) -> None:
+    """Filing in a body or for its meeting needs membership of the body (or ASEC); values the document already
+    names stay acceptable (its uploader may have left the body since)."""
+    _check_org(actor, d.org, doc.org if doc else None)
+    if d.meeting is not None and (doc is None or d.meeting.id != doc.meeting_id):
+        _refuse(actor, "documents.file_in", d.meeting, f"{d.meeting.title} is a meeting of "
+                f"{d.meeting.body.short_name}: only its members may file papers for it.")
+    if d.body is not None and (doc is None or d.body.id != doc.body_id):
+        _refuse(actor, "documents.file_in", d.body,
+                f"Only members of {d.body.short_name} may file documents in it.")
+
+
+def _check_audience(actor: User, a: Access, doc: Document | None = None) -> None:
+    """Sharing with a body's members is for its members (or ASEC); a body already named stays acceptable."""
+    kept = doc.access_body_id if doc is not None and doc.access_level == "body" else None
+    if a.level == "body" and a.body is not None and a.body.id != kept:
+        _refuse(actor, "documents.file_in", a.body,
+                f"Only members of {a.body.short_name} may share documents with its members.")
+
+
+def _on_behalf_of(actor: User, org: Organisation) -> dict:
+    """The audit note when ASEC acts in another organisation's name."""
+    return {"on_behalf_of": org.code} if org.id != actor.org_id else {}
+
+
 def _check_access(a: Access) -> None:
     if a.level not in ACCESS_LEVELS:
         raise DocumentError("Choose who may see the document.", "access_level")
@@ -203,6 +240,8 @@ def create(actor: User, upload: Upload, details: Details, access: Access, note: 
         raise PermissionDenied("documents.upload")
     _check_details(actor, details)
     _check_access(access)
+    _check_filing(actor, details)
+    _check_audience(actor, access)
     doc = Document(title=details.title, description=details.description or "", doc_type=details.doc_type,
                    language=details.language, org=details.org, body=details.body,
                    action_line=details.action_line, meeting=details.meeting, uploader=actor, version_count=0)
@@ -212,7 +251,8 @@ def create(actor: User, upload: Upload, details: Details, access: Access, note: 
     _new_version(actor, doc, upload, note or "First version")
     db.session.flush()
     audit.record("document.uploaded", actor, ("document", doc.id),
-                 {"title": doc.title, "file": doc.versions[0].original_name, "access": _access_summary(doc)})
+                 {"title": doc.title, "file": doc.versions[0].original_name, "access": _access_summary(doc),
+                  **_on_behalf_of(actor, doc.org)})
     search.index(doc)
     notices.document_shared(actor, doc)
     return doc
@@ -229,12 +269,14 @@ def _new_version(actor: User, doc: Document, upload: Upload, note: str) -> Docum
 
 
 def add_version(actor: User, doc: Document, upload: Upload, note: str) -> DocumentVersion:
-    """Upload a new version; earlier versions stay as they are."""
+    """Upload a new version (in the name of the document's organisation); earlier versions stay as they are."""
     _require(actor, "documents.edit", doc)
+    _check_org(actor, doc.org)
     version = _new_version(actor, doc, upload, note)
     db.session.flush()
     audit.record("document.version_added", actor, ("document", doc.id),
-                 {"version": version.number, "file": version.original_name, "sha256": version.sha256})
+                 {"version": version.number, "file": version.original_name, "sha256": version.sha256,
+                  **_on_behalf_of(actor, doc.org)})
     search.index(doc)
     return version
 
@@ -242,19 +284,26 @@ def add_version(actor: User, doc: Document, upload: Upload, note: str) -> Docume
 def restore_version(actor: User, doc: Document, old: DocumentVersion) -> DocumentVersion:
     """Make an older version the newest again, as a new version holding a copy of its bytes."""
     _require(actor, "documents.edit", doc)
+    _check_org(actor, doc.org)
     with storage().open(old.storage_key) as f:
         version = _new_version(actor, doc, Upload(f, old.original_name), f"Restored version {old.number}")
     db.session.flush()
     audit.record("document.version_restored", actor, ("document", doc.id),
-                 {"from_version": old.number, "version": version.number})
+                 {"from_version": old.number, "version": version.number, **_on_behalf_of(actor, doc.org)})
     search.index(doc)
     return version
+
+
+def _details_summary(doc: Document) -> dict:
+    return {"title": doc.title, "type": doc.doc_type, "tags": doc.tag_names, "meeting_id": doc.meeting_id,
+            "org": doc.org.code, "body": doc.body.code if doc.body else None}
 
 
 def update_details(actor: User, doc: Document, details: Details) -> None:
     _require(actor, "documents.edit", doc)
     _check_details(actor, details, kept=doc.meeting)
-    before = {"title": doc.title, "type": doc.doc_type, "tags": doc.tag_names, "meeting_id": doc.meeting_id}
+    _check_filing(actor, details, doc)
+    before = _details_summary(doc)
     doc.title, doc.description, doc.doc_type = details.title, details.description or "", details.doc_type
     doc.language, doc.org, doc.body, doc.action_line = (details.language, details.org, details.body,
                                                          details.action_line)
@@ -263,8 +312,7 @@ def update_details(actor: User, doc: Document, details: Details) -> None:
     doc.updated_at = utcnow()
     db.session.flush()
     audit.record("document.updated", actor, ("document", doc.id),
-                 {"before": before, "after": {"title": doc.title, "type": doc.doc_type, "tags": doc.tag_names,
-                                              "meeting_id": doc.meeting_id}})
+                 {"before": before, "after": _details_summary(doc), **_on_behalf_of(actor, doc.org)})
     search.index(doc)
 
 
@@ -272,6 +320,7 @@ def set_access(actor: User, doc: Document, access: Access) -> None:
     """Change who may open the document; the change is audited with before and after."""
     _require(actor, "documents.edit", doc)
     _check_access(access)
+    _check_audience(actor, access, doc)
     before, named_before = _access_summary(doc), notices.named(doc)
     _apply_access(doc, access)
     db.session.flush()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import PurePath
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, get_flashed_messages, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload, selectinload
@@ -25,7 +25,7 @@ from aocp.extensions import db
 from aocp.forms import ActionForm
 from aocp.meetings.models import Meeting
 from aocp.orgs.models import Body, Organisation
-from aocp.policy import can, guard, record_denial, require
+from aocp.policy import PermissionDenied, can, guard, record_denial, require
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -60,11 +60,23 @@ def _by_code(model, code: str):
     return db.session.execute(select(model).where(model.code == code)).scalar_one_or_none() if code else None
 
 
+def _chosen(model, field, what: str):
+    """The organisation or body a list field names (None when left empty); a code not in the database is an
+    error on the field (the lists do not check their values: the services refuse what may not be chosen)."""
+    code = (field.data or "").strip()
+    found = _by_code(model, code) if code and code.isascii() and len(code) <= 16 else None
+    if code and found is None:
+        raise services.DocumentError(f"Not a valid choice: choose {what} from the list.", field.name)
+    return found
+
+
 def _details(form, doc: Document | None = None) -> services.Details:
-    org = _by_code(Organisation, form.org.data) or current_user.org
+    org = _chosen(Organisation, form.org, "an organisation")
+    if org is None:
+        raise services.DocumentError("Not a valid choice: choose an organisation from the list.", "org")
     return services.Details(title=form.title.data or "", org=org, description=form.description.data or "",
                             doc_type=form.doc_type.data, language=form.language.data,
-                            body=_by_code(Body, form.body.data), action_line=form.action_line.data or "",
+                            body=_chosen(Body, form.body, "a body"), action_line=form.action_line.data or "",
                             tags=services.parse_tags(form.tags.data or ""),
                             meeting=_meeting(form.meeting.data, doc.meeting if doc else None))
 
@@ -87,7 +99,8 @@ def _access(form) -> services.Access:
         raise services.DocumentError(f"No account with the email {sorted(missing)[0]}.", "access_people")
     orgs = db.session.execute(select(Organisation).where(
         Organisation.code.in_(form.access_orgs.data or []))).scalars().all()
-    return services.Access(form.access_level.data, _by_code(Body, form.access_body.data), list(orgs), list(people))
+    return services.Access(form.access_level.data, _chosen(Body, form.access_body, "a body"), list(orgs),
+                           list(people))
 
 
 def _field_error(form, err: services.DocumentError) -> None:
@@ -96,6 +109,14 @@ def _field_error(form, err: services.DocumentError) -> None:
         field.errors = list(field.errors) + [str(err)]
     else:
         flash(str(err), "error")
+
+
+def _refused_here(err: PermissionDenied) -> int:
+    """A service refused what was asked (acting for another organisation, filing in a body one is not in):
+    audited like any refusal, its reason flashed; the status for the page."""
+    record_denial(current_user, str(err))
+    flash(err.message or "You are not allowed to do this.", "error")
+    return 403
 
 
 def _refused_status(err: services.DocumentError) -> int:
@@ -137,7 +158,7 @@ def capacity_building():
 @guard("documents.upload")
 def upload():
     form = UploadForm()
-    fill_choices(form)
+    fill_choices(form, current_user)
     linked = _meeting(request.args.get("meeting"))  # a meeting page's "Share ... for this meeting" link
     meeting_choices(form, current_user, keep=linked)
     if request.method == "GET":
@@ -165,6 +186,8 @@ def upload():
         except services.DocumentError as err:
             _field_error(form, err)
             status = _refused_status(err)
+        except PermissionDenied as err:
+            status = _refused_here(err)
         else:
             flash(f"{len(docs)} document{'s' if len(docs) > 1 else ''} shared.", "success")
             target = url_for(".detail", doc_id=docs[0].id) if len(docs) == 1 else url_for(".index", sort="created")
@@ -173,7 +196,9 @@ def upload():
             return redirect(target)
     if _wants_upload_json() and request.method == "POST":
         errors = {name: f.errors for name, f in form._fields.items() if f.errors}
-        return jsonify({"errors": errors}), status if status in (413, 503, 507) else 422
+        if status == 403:  # the script shows every message it is given
+            errors["form"] = [message for _, message in get_flashed_messages(with_categories=True)]
+        return jsonify({"errors": errors}), status if status in (403, 413, 503, 507) else 422
     return render_template("documents/upload.html", form=form), status
 
 
@@ -225,7 +250,8 @@ def audience(doc_id: int):
 def edit(doc_id: int):
     doc = _load(doc_id, "documents.edit")
     form = DetailsForm(obj=None if request.method == "POST" else doc)
-    fill_choices(form)
+    fill_choices(form, current_user, doc)
+    refused = None
     meeting_choices(form, current_user, keep=doc.meeting)
     if request.method == "GET":
         form.org.data = doc.org.code
@@ -242,10 +268,12 @@ def edit(doc_id: int):
         except services.DocumentError as err:
             db.session.rollback()
             _field_error(form, err)
+        except PermissionDenied as err:
+            refused = _refused_here(err)
         else:
             flash("Details saved.", "success")
             return redirect(url_for(".detail", doc_id=doc.id))
-    return render_template("documents/edit.html", doc=doc, form=form), 400 if form.errors else 200
+    return render_template("documents/edit.html", doc=doc, form=form), refused or (400 if form.errors else 200)
 
 
 @bp.route("/<int:doc_id>/access", methods=["GET", "POST"])
@@ -253,7 +281,8 @@ def edit(doc_id: int):
 def change_access(doc_id: int):
     doc = _load(doc_id, "documents.edit")
     form = AccessForm()
-    fill_choices(form)
+    fill_choices(form, current_user, doc)
+    refused = None
     if request.method == "GET":
         form.access_level.data = doc.access_level
         form.access_body.data = doc.access_body.code if doc.access_body else ""
@@ -266,10 +295,12 @@ def change_access(doc_id: int):
         except services.DocumentError as err:
             db.session.rollback()
             _field_error(form, err)
+        except PermissionDenied as err:
+            refused = _refused_here(err)
         else:
             flash("Access changed.", "success")
             return redirect(url_for(".audience", doc_id=doc.id))
-    return render_template("documents/access.html", doc=doc, form=form), 400 if form.errors else 200
+    return render_template("documents/access.html", doc=doc, form=form), refused or (400 if form.errors else 200)
 
 
 @bp.post("/<int:doc_id>/versions")
@@ -287,6 +318,10 @@ def add_version(doc_id: int):
         except services.DocumentError as err:
             form.file.errors = [str(err)]
             status = _refused_status(err)
+        except PermissionDenied as err:
+            record_denial(current_user, str(err))
+            form.file.errors = [err.message or "You are not allowed to do this."]
+            status = 403
         else:
             flash(f"Version {version.number} added.", "success")
             if _wants_upload_json():
@@ -294,7 +329,7 @@ def add_version(doc_id: int):
             return redirect(url_for(".detail", doc_id=doc.id))
     if _wants_upload_json():
         errors = {name: f.errors for name, f in form._fields.items() if f.errors}
-        return jsonify({"errors": errors}), status if status in (413, 503, 507) else 422
+        return jsonify({"errors": errors}), status if status in (403, 413, 503, 507) else 422
     db.session.refresh(doc)
     return detail(doc.id, version_form=form), status
 
@@ -310,6 +345,8 @@ def restore_version(doc_id: int, number: int):
                 version = services.restore_version(current_user, doc, old)
         except services.DocumentError as err:  # e.g. the size limit was lowered since that version was shared
             flash(f"Version {number} could not be restored: {err}", "error")
+        except PermissionDenied as err:
+            _refused_here(err)
         else:
             flash(f"Version {number} restored as version {version.number}.", "success")
     return redirect(url_for(".detail", doc_id=doc.id))

@@ -63,7 +63,8 @@ def test_reason_policy_and_sql_condition_agree_for_every_role_membership_naming_
             email=f"{role}-{int(member)}{int(named)}{int(same_org)}@example.org")
     # An observer from a Member State is still not "ASEAN" for documents shared with ASEAN only.
     user_ids["observer-from-asean"] = make_user("observer", org_code="THA", email="observer-tha@example.org")
-    owner_id = make_user("delegate", org_code="MYS", email="owner@example.org")
+    owner_id = make_user("delegate", org_code="MYS", email="owner@example.org",
+                         bodies={"WGTIM": "member", "WGSMD": "member"})
     self_uploader_key = ("delegate", False, False, False)
 
     with app.app_context():
@@ -71,13 +72,15 @@ def test_reason_policy_and_sql_condition_agree_for_every_role_membership_naming_
         named_people = [db.session.get(User, uid) for key, uid in user_ids.items() if isinstance(key, tuple) and key[2]]
         named_orgs = [by_code(Organisation, c) for c in NAMED_ORGS]
 
-        def doc(uploader, level, body=None, orgs=(), people=(), trashed=False, title=""):
+        def doc(uploader, level, body=None, orgs=(), people=(), trashed=False, title="", credited=None):
             with ds.committing():
                 d = ds.create(uploader, ds.Upload(io.BytesIO(b"text"), "a.txt"),
                               ds.Details(title or f"{level} document", uploader.org),
                               ds.Access(level, by_code(Body, body) if body else None, list(orgs), list(people)))
                 if trashed:
                     d.deleted_at, d.deleted_by_id = utcnow(), uploader.id
+                if credited is not None:  # as if they had shared it and left the body since
+                    d.uploader = credited
             return d.id
 
         self_uploader = db.session.get(User, user_ids[self_uploader_key])
@@ -87,7 +90,8 @@ def test_reason_policy_and_sql_condition_agree_for_every_role_membership_naming_
             doc(owner, "named", people=named_people),
             doc(owner, "named", orgs=named_orgs),
             doc(owner, "everyone", trashed=True), doc(owner, "asean", trashed=True),
-            doc(self_uploader, "body", "WGSMD", title="own"), doc(self_uploader, "everyone", trashed=True),
+            doc(owner, "body", "WGSMD", title="own", credited=self_uploader),
+            doc(self_uploader, "everyone", trashed=True),
         ]
         docs = [db.session.get(Document, i) for i in doc_ids]
         checked = 0

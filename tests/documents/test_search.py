@@ -124,7 +124,7 @@ def test_search_results_hold_only_what_the_searcher_may_open(people, as_user, ma
 def test_a_searchs_pages_count_every_match_in_the_statement_that_picks_the_page(app, people, as_user, make_doc):
     for n in range(23):
         make_doc(people["uploader"], title=f"Cassiterite note {n:02}", level="everyone", data=b"cassiterite")
-    make_doc(people["uploader"], title="Hidden cassiterite note", level="body", body="WGSMD", data=b"cassiterite")
+    make_doc(people["staff"], title="Hidden cassiterite note", level="body", body="WGSMD", data=b"cassiterite")
     client = as_user(people["member"])
     with app.app_context():
         engine = db.engine

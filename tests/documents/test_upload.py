@@ -320,12 +320,12 @@ def test_the_uploader_changes_the_details_and_the_change_is_audited(app, people,
     client = as_user(people["uploader"])
     r = post_form(client, f"/documents/{doc_id}/edit", {
         "title": "New title", "description": "Now described", "doc_type": "study", "language": "th",
-        "org": "THA", "body": "WGSMD", "action_line": "md2.3", "tags": "new, esg"})
+        "org": "MYS", "body": "WGTIM", "action_line": "md2.3", "tags": "new, esg"})
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/documents/{doc_id}")
     with app.app_context():
         doc = db.session.get(Document, doc_id)
         assert (doc.title, doc.doc_type, doc.org.code, doc.body.code, doc.action_line, doc.tag_names) == (
-            "New title", "study", "THA", "WGSMD", "MD2.3", ["esg", "new"])
+            "New title", "study", "MYS", "WGTIM", "MD2.3", ["esg", "new"])
     [entry] = audit_rows(app, "document.updated")
     assert entry["before"]["title"] == "Old title" and entry["after"]["tags"] == ["esg", "new"]
 

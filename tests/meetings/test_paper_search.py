@@ -29,7 +29,7 @@ def attached() -> set[int]:
 def test_this_meetings_papers_come_first_then_its_bodys_then_any_other_the_person_may_open(app, client, people,
                                                                                             meeting):
     with app.app_context():
-        other = make_doc(people["mys"], "Nickel study (JWG)", level="asean", access_body=None, body_code="JWG")
+        other = make_doc(people["chair"], "Nickel study (JWG)", level="asean", access_body=None, body_code="JWG")
         body_paper = make_doc(people["mys"], "Nickel value chain (WGTIM)")
         this = make_doc(people["tha"], "Nickel roadmap for this meeting", meeting_id=meeting)
     sign_in(app, client, people["mys"])

@@ -55,13 +55,13 @@ def test_the_readiness_link_files_the_country_report_for_the_meeting(app, client
 
 def test_a_meeting_sets_the_body_and_must_agree_with_a_body_chosen(app, client, people, meeting):
     sign_in(app, client, people["chair"])
-    r = share(client, "/documents/upload", meeting=str(meeting), body="", title="Paper without a body")
+    r = share(client, "/documents/upload", meeting=str(meeting), body="", title="Paper without a body", org="MYS")
     assert r.status_code == 302, r.get_data(as_text=True)
     with app.app_context():
         assert docs()[-1].body.code == "WGTIM"
         jwg_meeting = db.session.get(Document, docs()[-1].id).meeting.group_with_id
         before = len(docs())
-    r = share(client, "/documents/upload", meeting=str(jwg_meeting), body="WGTIM", title="Wrong body")
+    r = share(client, "/documents/upload", meeting=str(jwg_meeting), body="WGTIM", title="Wrong body", org="MYS")
     assert r.status_code == 400
     assert "5th JWG Meeting is a meeting of JWG: choose that body, or no meeting." in r.get_data(as_text=True)
     with app.app_context():

@@ -120,7 +120,7 @@ def test_recent_documents_show_only_what_the_viewer_may_open(app, client, people
     with app.app_context():
         make_doc(people["mys"], "Tin market outlook", level="body", access_body="WGTIM")
         make_doc(people["mys"], "ASEAN-only trade note", level="asean", access_body=None)
-        make_doc(people["outsider"], "WGSMD-only paper filed under WGTIM", level="body", access_body="WGSMD")
+        make_doc(people["staff"], "WGSMD-only paper filed under WGTIM", level="body", access_body="WGSMD")
     sign_in(app, client, people["observer"])  # JPN: a WGTIM observer, not ASEAN
     html = page(client, "/workspaces/WGTIM")
     assert "Tin market outlook" in html
