@@ -46,7 +46,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         _tune_sqlite()
         _tune_postgresql()
 
-    from aocp import cli, logs, metrics, models, web  # noqa: F401  (models: every table known to Alembic)
+    from aocp import cli, http, logs, metrics, models, web  # noqa: F401  (models: every table known to Alembic)
     from aocp.accounts.views import bp as auth_bp
     from aocp.admin import bp as admin_bp
     from aocp.api import bp as api_bp
@@ -59,6 +59,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     logs.init_app(app)  # first: every later hook and handler logs with the request's id
     web.init_app(app)
+    http.init_app(app)
     metrics.init_app(app)
     register_meeting_views()
     register_plan_views()

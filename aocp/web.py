@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from aocp import logs, policy
+from aocp import http, logs, policy
 from aocp.extensions import db, login_manager
 from aocp.sessions import DatabaseSessionInterface
 
@@ -135,10 +135,12 @@ def template_helpers():
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(policy.PermissionDenied)
     def permission_denied(err):
-        # A service refused: the same 403 as a refused page, audited the same way.
-        if current_user.is_authenticated:
-            policy.record_denial(current_user, str(err) if str(err) in policy.RULES else "service")
+        # A loader or a service refused: the same 403 as a refused page, audited the same way.
+        user = http.actor()
+        if user is not None and user.is_authenticated:
+            policy.record_denial(user, str(err) if str(err) in policy.RULES else "service")
         title, message = ERROR_TEXT[403]
+        message = getattr(err, "message", "") or message
         if wants_json():
             return json_error(403, message, "forbidden")
         return render_template("errors/error.html", status=403, title=title, message=message), 403

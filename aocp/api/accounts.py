@@ -1,9 +1,6 @@
 """API endpoints for the caller, organisations, bodies, people and memberships."""
 from __future__ import annotations
 
-import json
-import re
-
 from email_validator import EmailNotValidError, validate_email
 from flask import abort, g, request
 from sqlalchemy import func, or_, select
@@ -14,6 +11,8 @@ from aocp.accounts.models import ROLES, User
 from aocp.api import bp
 from aocp.api.auth import api_guard
 from aocp.extensions import db
+from aocp.http import (CONTROL, body_by_code, json_body, org_by_code, paginated, text_problem, valid_id,
+                       whole_number)
 from aocp.orgs.models import BODY_ROLES, Body, Membership, Organisation
 from aocp.policy import PermissionDenied
 from aocp.web import json_error
@@ -42,83 +41,8 @@ def membership_json(m: Membership) -> dict:
     return {"id": m.id, "user_id": m.user_id, "email": m.user.email, "body": m.body.code, "role": m.role}
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
-MAX_PAGE = 100_000
-CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _whole_number(raw: str | None) -> int | None:
-    """ASCII digits only (int() would also take ' 1', '1_0' and other scripts' digits)."""
-    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
-        return None
-    return int(raw)
-
-
-def _valid_id(value) -> bool:
-    return type(value) is int and 1 <= value <= MAX_ID  # bool is an int subclass: refused here
-
-
-def page_args() -> tuple[int, int]:
-    page = _whole_number(request.args.get("page", "1"))
-    per_page = _whole_number(request.args.get("per_page", "50"))
-    if page is None or per_page is None:
-        abort(400, "page and per_page must be whole numbers.")
-    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 200:
-        abort(400, f"page must be between 1 and {MAX_PAGE} and per_page between 1 and 200.")
-    return page, per_page
-
-
-def paginated(stmt, serialise) -> dict:
-    page, per_page = page_args()
-    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
-    return {"items": [serialise(x) for x in result.items], "page": page, "per_page": per_page,
-            "total": result.total, "pages": result.pages}
-
-
-def json_body() -> dict:
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # nested deeper than the parser follows; silent=True only covers malformed JSON
-        data = None
-    if not isinstance(data, dict):
-        abort(400, "Send a JSON object with Content-Type: application/json.")
-    try:  # JSON may spell lone surrogates (\ud800) that no database can store
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        abort(400, "The JSON text must be valid Unicode.")
-    return data
-
-
-def _text_problem(value, max_length: int = 200) -> str | None:
-    """Why a name-like value is not acceptable, or None: any script, no control characters."""
-    if not isinstance(value, str) or not value.strip():
-        return "Required text."
-    if len(value.strip()) > max_length:
-        return f"1 to {max_length} characters."
-    if CONTROL_CHARS.search(value):
-        return "No control characters."
-    return None
-
-
 def invalid(errors: dict):
     return json_error(422, "Some fields are not valid.", "validation_error", fields=errors)
-
-
-def _is_code(code) -> bool:
-    """Organisation and body codes are short runs of ASCII letters and digits (never NUL or other oddities)."""
-    return isinstance(code, str) and 0 < len(code) <= 16 and code.isascii() and code.isalnum()
-
-
-def _org_by_code(code) -> Organisation | None:
-    if not _is_code(code):
-        return None
-    return db.session.execute(select(Organisation).where(Organisation.code == code.upper())).scalar_one_or_none()
-
-
-def _body_by_code(code) -> Body | None:
-    if not _is_code(code):
-        return None
-    return db.session.execute(select(Body).where(Body.code == code.upper())).scalar_one_or_none()
 
 
 @bp.get("/me")
@@ -137,7 +61,7 @@ def organisations():
 @bp.get("/organisations/<code>")
 @api_guard("orgs.view")
 def organisation(code: str):
-    org = _org_by_code(code)
+    org = org_by_code(code)
     if org is None:
         abort(404)
     return org_json(org)
@@ -153,7 +77,7 @@ def bodies():
 @bp.get("/bodies/<code>")
 @api_guard("bodies.view")
 def body(code: str):
-    b = _body_by_code(code)
+    b = body_by_code(code)
     if b is None:
         abort(404)
     members = db.session.execute(select(Membership).where(Membership.body_id == b.id)
@@ -166,11 +90,11 @@ def body(code: str):
 @api_guard("users.view")
 def users():
     stmt = select(User).options(selectinload(User.memberships)).order_by(User.id)
-    if CONTROL_CHARS.search(request.args.get("q", "")):
+    if CONTROL.search(request.args.get("q", "")):
         abort(400, "q must not contain control characters.")
     if q := request.args.get("q", "").strip().lower():
         stmt = stmt.where(or_(func.lower(User.name).contains(q), User.email.contains(q)))
-    if org := _org_by_code(request.args.get("organisation")):
+    if org := org_by_code(request.args.get("organisation")):
         stmt = stmt.where(User.org_id == org.id)
     if (role := request.args.get("role")) in ROLES:
         stmt = stmt.where(User.role == role)
@@ -194,14 +118,14 @@ def update_user(user_id: int):
     unknown = set(data) - {"name", "role", "organisation", "status"}
     if unknown:
         errors.update({k: "Unknown field." for k in unknown})
-    org = _org_by_code(data["organisation"]) if "organisation" in data else target.org
+    org = org_by_code(data["organisation"]) if "organisation" in data else target.org
     if org is None:
         errors["organisation"] = "Unknown organisation code."
     if "role" in data and data["role"] not in ROLES:
         errors["role"] = f"One of {', '.join(ROLES)}."
     if "status" in data and data["status"] not in ("active", "deactivated"):
         errors["status"] = "active or deactivated."
-    if "name" in data and (problem := _text_problem(data["name"])):
+    if "name" in data and (problem := text_problem(data["name"])):
         errors["name"] = problem
     if errors:
         return invalid(errors)
@@ -224,9 +148,9 @@ def create_invitation():
     for name in ("email", "name", "organisation", "role"):
         if not isinstance(data.get(name), str) or not data[name].strip():
             errors[name] = "Required text."
-    if "name" not in errors and (problem := _text_problem(data["name"])):
+    if "name" not in errors and (problem := text_problem(data["name"])):
         errors["name"] = problem
-    org = _org_by_code(data.get("organisation"))
+    org = org_by_code(data.get("organisation"))
     if "organisation" not in errors and org is None:
         errors["organisation"] = "Unknown organisation code."
     if "role" not in errors and data["role"] not in ROLES:
@@ -236,7 +160,7 @@ def create_invitation():
         errors["bodies"] = "A list of body codes."
     else:
         body_codes = list(dict.fromkeys(c.strip().upper() for c in body_codes))  # each body once
-        unknown = [c for c in body_codes if _body_by_code(c) is None]
+        unknown = [c for c in body_codes if body_by_code(c) is None]
         if unknown:
             errors["bodies"] = f"Unknown body code(s): {', '.join(unknown)[:200]}."
     if "email" not in errors:
@@ -267,10 +191,10 @@ def memberships():
     stmt = (select(Membership).options(selectinload(Membership.user), selectinload(Membership.body))
             .order_by(Membership.id))
     if body_code := request.args.get("body"):
-        b = _body_by_code(body_code)
+        b = body_by_code(body_code)
         stmt = stmt.where(Membership.body_id == (b.id if b else -1))
     if (raw_uid := request.args.get("user_id")) is not None:
-        uid = _whole_number(raw_uid)
+        uid = whole_number(raw_uid)
         if uid is None:
             abort(400, "user_id must be a whole number.")
         stmt = stmt.where(Membership.user_id == uid)
@@ -282,10 +206,10 @@ def memberships():
 def create_membership():
     data = json_body()
     errors = {}
-    target = db.session.get(User, data["user_id"]) if _valid_id(data.get("user_id")) else None
+    target = db.session.get(User, data["user_id"]) if valid_id(data.get("user_id")) else None
     if target is None:
         errors["user_id"] = "An existing user id."
-    b = _body_by_code(data.get("body"))
+    b = body_by_code(data.get("body"))
     if b is None:
         errors["body"] = "An existing body code."
     role = data.get("role", "member")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import defer, joinedload
 
 from aocp.accounts.models import User
 from aocp.api import bp
-from aocp.api.accounts import json_body
+from aocp.http import json_body
 from aocp.api.auth import api_guard
 from aocp.documents import access, queries, services
 from aocp.documents.downloads import send

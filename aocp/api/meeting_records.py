@@ -12,10 +12,11 @@ from sqlalchemy.orm import joinedload
 
 from aocp.accounts.models import User
 from aocp.api import bp
-from aocp.api.accounts import json_body, paginated
+from aocp.http import json_body, paginated
 from aocp.api.auth import api_guard
-from aocp.api.meeting_fields import (MAX_ID, Fields, bad_request, body_by_code, handled, load_action,
-                                     load_decision, load_item, load_meeting, minutes_state, org_by_code)
+from aocp.api.meeting_fields import (bad_request, handled, load_action, load_decision, load_item, load_meeting,
+                                     minutes_state)
+from aocp.http import MAX_ID, Fields, body_by_code, org_by_code
 from aocp.api.meetings import person
 from aocp.extensions import db
 from aocp.meetings import access, services

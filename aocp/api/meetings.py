@@ -13,10 +13,11 @@ from sqlalchemy.orm import joinedload
 
 from aocp.accounts.models import User, load_memberships
 from aocp.api import bp
-from aocp.api.accounts import json_body, paginated
+from aocp.http import json_body, paginated
 from aocp.api.auth import api_guard
-from aocp.api.meeting_fields import (MAX_ID, Fields, Refused, bad_request, forbidden, handled, load_item,
-                                     load_meeting, load_workspace)
+from aocp.api.meeting_fields import (Refused, bad_request, forbidden, handled, load_item, load_meeting,
+                                     load_workspace)
+from aocp.http import MAX_ID, Fields
 from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db

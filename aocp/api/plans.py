@@ -18,11 +18,10 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from aocp.api import bp
-from aocp.api.accounts import json_body, page_args, paginated
+from aocp.http import json_body, page_args, paginated
 from aocp.api.auth import api_guard
-from aocp.api.meeting_fields import (Fields, Refused, bad_request, body_by_code, forbidden, handling,
-                                     parse_date,
-                                     valid_id)
+from aocp.api.meeting_fields import Refused, bad_request, forbidden, handling
+from aocp.http import Fields, body_by_code, parse_date, valid_id
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
 from aocp.plans import rates, reports, services
