@@ -14,7 +14,7 @@ from aocp.accounts import services
 from aocp.accounts.models import ROLES, User
 from aocp.extensions import db
 from aocp.orgs.models import BODY_ROLES, Body, Organisation
-from aocp.orgs.reference import seed_reference_data
+from aocp.reference import seed_reference_data
 from aocp.sessions import UserSession
 from aocp.timeutil import utcnow
 

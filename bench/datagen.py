@@ -23,7 +23,7 @@ from aocp.documents import queries
 from aocp.documents.models import Document, DocumentComment, DocumentGrant, DocumentTag, DocumentVersion
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
-from aocp.orgs.reference import seed_reference_data
+from aocp.reference import seed_reference_data
 
 from bench.sqlcount import Measured, measure
 

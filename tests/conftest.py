@@ -19,7 +19,7 @@ from aocp import create_app
 from aocp.accounts import mfa, services
 from aocp.extensions import db, limiter
 from aocp.orgs.models import Body, Organisation
-from aocp.orgs.reference import seed_reference_data
+from aocp.reference import seed_reference_data
 
 PASSWORD = "correct horse battery staple"
 

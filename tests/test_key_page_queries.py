@@ -17,7 +17,7 @@ from aocp.documents import queries
 from aocp.extensions import db, limiter
 from aocp.meetings.models import Meeting
 from aocp.orgs.models import Body
-from aocp.orgs.reference import seed_reference_data
+from aocp.reference import seed_reference_data
 from bench.sqlcount import Measured, measure
 from tests.conftest import _tables, login
 

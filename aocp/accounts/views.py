@@ -4,47 +4,20 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from aocp import audit
 from aocp.accounts import services, throttle
+from aocp.accounts.signing_in import MFA_PENDING_SECONDS, begin_sign_in, finish_sign_in, login_limit
 from aocp.accounts.forms import AcceptInvitationForm, LoginForm, ResetForm, ResetRequestForm, SecondFactorForm
 from aocp.accounts.models import User
 from aocp.extensions import db, limiter
-from aocp.forms import ActionForm, safe_next
+from aocp.forms import ActionForm
 from aocp.policy import guard, public
 
 bp = Blueprint("auth", __name__)
 
 GENERIC_FAILURE = "The email or password is not correct."
-MFA_PENDING_SECONDS = 300
-
-
-def login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _finish_sign_in(user: User, method: str, next_url: str | None):
-    session.pop("mfa_pending", None)
-    session.regenerate()  # a new session id at sign-in: no fixation
-    login_user(user)
-    services.signed_in(user, method, request.remote_addr)
-    db.session.commit()
-    if user.mfa_required and not user.mfa_enabled:
-        flash("Your account needs a second factor. Set it up now to continue.", "info")
-        return redirect(url_for("profile.mfa_setup"))
-    return redirect(safe_next(next_url, url_for("main.home")))
-
-
-def begin_sign_in(user: User, method: str, next_url: str | None, second_factor_done: bool = False):
-    """Sign in, asking first for the second factor when the person has one and it was not done elsewhere."""
-    if user.mfa_enabled and not second_factor_done:
-        session["mfa_pending"] = {"user_id": user.id, "at": int(time.time()), "next": next_url, "method": method}
-        db.session.commit()
-        return redirect(url_for("auth.second_factor"))
-    return _finish_sign_in(user, method, next_url)
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 @public
@@ -83,7 +56,7 @@ def second_factor():
     form = SecondFactorForm()
     if form.validate_on_submit():
         if services.check_second_factor(user, form.code.data, request.remote_addr):
-            return _finish_sign_in(user, pending.get("method", "password") + "+totp", pending.get("next"))
+            return finish_sign_in(user, pending.get("method", "password") + "+totp", pending.get("next"))
         db.session.commit()
         time.sleep(throttle.failure_delay(user))
         flash("That code is not valid. Codes can be used only once.", "error")

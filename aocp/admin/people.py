@@ -13,21 +13,10 @@ from aocp.admin.forms import InviteForm, MembershipForm, UserEditForm
 from aocp.audit import AuditEntry
 from aocp.extensions import db
 from aocp.forms import ActionForm
+from aocp.orgs.choices import body_choices, org_choices
 from aocp.orgs.models import Body, Membership, Organisation
 from aocp.policy import PermissionDenied, guard, require
 from aocp.sessions import UserSession
-
-
-def org_choices(only: Organisation | None = None) -> list[tuple[str, str]]:
-    if only is not None:
-        return [(str(only.id), only.name)]
-    orgs = db.session.execute(select(Organisation).order_by(Organisation.kind, Organisation.name)).scalars()
-    return [(str(o.id), f"{o.name} ({o.code})") for o in orgs]
-
-
-def body_choices() -> list[tuple[str, str]]:
-    bodies = db.session.execute(select(Body).order_by(Body.id)).scalars()
-    return [(b.code, f"{b.short_name} — {b.name}") for b in bodies]
 
 
 def _get_org(value: str) -> Organisation:

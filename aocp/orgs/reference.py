@@ -50,8 +50,8 @@ BODIES = [
 ]
 
 
-def seed_reference_data() -> dict[str, int]:
-    """Insert or update the reference rows (and the reference AMCAP plans); running it twice changes nothing."""
+def seed_orgs_and_bodies() -> dict[str, int]:
+    """Insert or update the reference organisations and bodies; running it twice changes nothing."""
     added = {"organisations": 0, "bodies": 0}
     orgs = {o.code: o for o in db.session.execute(select(Organisation)).scalars()}
     for code, name, kind in ORGANISATIONS:
@@ -73,7 +73,4 @@ def seed_reference_data() -> dict[str, int]:
             body.description = body.description or description
         body.parent = bodies[parent] if parent else None
     db.session.flush()
-    from aocp.plans.reference import seed_plans  # plans refer to the bodies and organisations above
-
-    added.update(seed_plans())
     return added

@@ -9,10 +9,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from aocp.accounts.services import AccountError, external_url
-from aocp.accounts.views import begin_sign_in, login_limit
-from aocp.admin.people import org_choices
+from aocp.accounts.signing_in import begin_sign_in, login_limit
 from aocp.extensions import db, limiter
 from aocp.forms import ActionForm
+from aocp.orgs.choices import org_choices
 from aocp.orgs.models import Organisation
 from aocp.policy import guard, public
 from aocp.sso import oidc, services

@@ -27,7 +27,7 @@ from aocp.documents.models import DocumentVersion
 from aocp.documents.storage import storage
 from aocp.extensions import db
 from aocp.meetings import services as meetings
-from aocp.orgs.reference import seed_reference_data
+from aocp.reference import seed_reference_data
 from aocp.plans import reports
 from tests.conftest import PASSWORD, body, org
 from tests.documents.files import make_pdf

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, inspect, select
 
 from aocp.extensions import db
-from aocp.orgs.reference import seed_reference_data
+from aocp.reference import seed_reference_data
 from aocp.plans.models import ActionLine, Plan, ProgrammeArea, Strategy
 from aocp.plans.reference import seed_plans
 from aocp.plans.services import plan_structure
