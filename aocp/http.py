@@ -14,7 +14,7 @@ import json
 import re
 from datetime import date
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -29,6 +29,30 @@ FIRST_YEAR, LAST_YEAR = 1970, 2100
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # long texts keep tabs and line breaks
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    401: ("Sign-in needed", "Please sign in to continue."),
+    403: ("Not allowed", "You do not have access to this page. If you think you should, ask the ASEAN "
+                         "Secretariat."),
+    404: ("Not found", "There is nothing at this address, or you are not allowed to see it."),
+    405: ("Not allowed", "This action cannot be done this way."),
+    413: ("Too large", "What you sent is larger than AOCP accepts."),
+    429: ("Too many requests", "You have made too many requests. Please wait a little and try again."),
+    500: ("Something went wrong", "The error has been logged. Please try again in a moment."),
+    503: ("Database unavailable", "The database cannot be reached just now. Please try again shortly."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str, code: str | None = None, **extra):
+    body = {"error": {"status": status, "code": code or ERROR_TEXT.get(status, ("error",))[0].lower()
+                      .replace(" ", "_"), "message": message, **extra}}
+    return jsonify(body), status
 
 
 class NotFound(Exception):
@@ -240,8 +264,6 @@ class Fields:
 # --- answering ----------------------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
-    from aocp.web import ERROR_TEXT, json_error, wants_json
-
     @app.errorhandler(NotFound)
     def not_found(err: NotFound):
         db.session.rollback()

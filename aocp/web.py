@@ -1,13 +1,14 @@
 """Request-wide behaviour: sessions, sign-in loading, the policy gate, headers and error pages."""
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from aocp import http, logs, policy
+from aocp.http import ERROR_TEXT, json_error, wants_json
 from aocp.extensions import db, login_manager
 from aocp.sessions import DatabaseSessionInterface
 
@@ -19,30 +20,6 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 MFA_SETUP_ENDPOINTS = {"profile.mfa_setup", "auth.logout", "static", "main.healthz"}
 # Pages whose script posts JSON, which the view reads and checks itself (the minutes editor's drafts).
 JSON_PAGES = {"meetings.minutes_draft"}
-
-ERROR_TEXT = {
-    400: ("Bad request", "The request could not be understood. Please go back and try again."),
-    401: ("Sign-in needed", "Please sign in to continue."),
-    403: ("Not allowed", "You do not have access to this page. If you think you should, ask the ASEAN "
-                         "Secretariat."),
-    404: ("Not found", "There is nothing at this address, or you are not allowed to see it."),
-    405: ("Not allowed", "This action cannot be done this way."),
-    413: ("Too large", "What you sent is larger than AOCP accepts."),
-    429: ("Too many requests", "You have made too many requests. Please wait a little and try again."),
-    500: ("Something went wrong", "The error has been logged. Please try again in a moment."),
-    503: ("Database unavailable", "The database cannot be reached just now. Please try again shortly."),
-}
-
-
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def json_error(status: int, message: str, code: str | None = None, **extra):
-    body = {"error": {"status": status, "code": code or ERROR_TEXT.get(status, ("error",))[0].lower()
-                      .replace(" ", "_"), "message": message, **extra}}
-    return jsonify(body), status
-
 
 MAX_PAGE_NUMBER = 1_000_000
 

@@ -15,7 +15,7 @@ from aocp.http import (CONTROL, body_by_code, json_body, org_by_code, paginated,
                        whole_number)
 from aocp.orgs.models import BODY_ROLES, Body, Membership, Organisation
 from aocp.policy import PermissionDenied
-from aocp.web import json_error
+from aocp.http import json_error
 
 
 def org_json(o: Organisation) -> dict:

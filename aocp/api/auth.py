@@ -8,7 +8,7 @@ from flask import g, request
 
 from aocp.accounts.services import user_by_token
 from aocp.policy import RULES, can, record_denial
-from aocp.web import json_error
+from aocp.http import json_error
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

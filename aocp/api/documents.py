@@ -28,7 +28,7 @@ from aocp.extensions import db
 from aocp.meetings.models import Meeting
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import PermissionDenied, can, record_denial
-from aocp.web import json_error
+from aocp.http import json_error
 
 MAX_PAGE = 100_000
 MAX_PER_PAGE = 100

@@ -14,7 +14,7 @@ from aocp.meetings.models import ActionItem, AgendaItem, Decision, Meeting
 from aocp.meetings.services import Conflict, MeetingError
 from aocp.orgs.models import Body
 from aocp.policy import RULES, PermissionDenied, record_denial
-from aocp.web import json_error
+from aocp.http import json_error
 
 
 class Refused(Exception):

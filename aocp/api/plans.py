@@ -33,7 +33,7 @@ from aocp.plans.reports import Conflict
 from aocp.plans.services import PlanError
 from aocp.policy import can, record_denial
 from aocp.timeutil import utcnow
-from aocp.web import json_error
+from aocp.http import json_error
 
 PLAN_FIELDS = {"code", "name", "title", "description", "start_year", "end_year", "status", "carried_from"}
 LINE_FIELDS = {"text", "working_group", "leads", "participants", "indicators"}

@@ -27,7 +27,7 @@ from aocp.meetings.markdown import render
 from aocp.meetings.models import MINUTES_STATUSES, AgendaItem, Decision, Meeting, Minutes, MinutesComment, \
     MinutesRevision
 from aocp.policy import can, guard, record_denial, require
-from aocp.web import json_error
+from aocp.http import json_error
 
 MAX_MINUTES = 500_000
 

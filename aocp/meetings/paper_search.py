@@ -21,7 +21,7 @@ from aocp.meetings.models import Meeting
 from aocp.meetings.services import MeetingError
 from aocp.meetings.views import load_meeting
 from aocp.policy import guard
-from aocp.web import json_error
+from aocp.http import json_error
 
 SUGGESTIONS = 10
 MAX_TYPED = 320

@@ -20,7 +20,7 @@ from aocp.meetings.models import Meeting, Participant
 from aocp.meetings.services import MeetingError
 from aocp.orgs.models import Membership, Organisation
 from aocp.policy import guard
-from aocp.web import json_error
+from aocp.http import json_error
 
 PICKS = ("invite", "owner")
 SUGGESTIONS = 10
