@@ -188,6 +188,22 @@ def login(client, email: str, password: str = PASSWORD, **kwargs):
     return post_form(client, "/login", {"email": email, "password": password}, **kwargs)
 
 
+def sign_in(app, client, user_id: int, password: str = PASSWORD):
+    """Sign in as a person would (signing out whoever was signed in), answering the second-factor page if asked."""
+    if client.get_cookie(app.config["SESSION_COOKIE_NAME"]) and client.get("/profile/").status_code == 200:
+        assert post_form(client, "/logout", {}, page="/profile/").status_code == 302
+    r = login(client, user_email(app, user_id), password)
+    if r.headers.get("Location", "").endswith("/login/code"):
+        r = post_form(client, "/login/code", {"code": totp_now(app, user_id)})
+    assert r.status_code == 302 and "/login" not in r.headers["Location"], "sign-in failed"
+    return r
+
+
+def signed_in(client) -> bool:
+    """True when the profile page opens (a signed-out visitor is sent to the sign-in page)."""
+    return client.get("/profile/").status_code == 200
+
+
 def user_email(app, user_id: int) -> str:
     from aocp.accounts.models import User
     with app.app_context():

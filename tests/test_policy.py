@@ -21,7 +21,7 @@ from aocp.audit import AuditEntry
 from aocp.extensions import db
 from aocp.orgs.models import Body, Membership, Organisation
 from aocp.sessions import UserSession
-from tests.conftest import csrf_token, login, post_form, totp_now, user_email
+from tests.conftest import csrf_token, login, sign_in
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -213,12 +213,6 @@ def world(app, make_user):
                 "inv_id": inv.id}
 
 
-def sign_in(app, client, uid):
-    email = user_email(app, uid)
-    r = login(client, email)
-    if r.headers.get("Location", "").endswith("/login/code"):
-        r = post_form(client, "/login/code", {"code": totp_now(app, uid)})
-    assert r.status_code == 302 and "/login" not in r.headers["Location"], "sign-in failed"
 
 
 def _url(app, endpoint, rule_text, values):

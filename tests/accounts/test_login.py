@@ -12,7 +12,7 @@ from aocp.accounts.models import SignInThrottle, User
 from aocp.audit import AuditEntry, verify_chain
 from aocp.extensions import db
 from aocp.timeutil import utcnow
-from tests.conftest import PASSWORD, csrf_token, login, outbox, post_form, totp_now
+from tests.conftest import PASSWORD, csrf_token, login, outbox, post_form, signed_in, totp_now
 
 GENERIC = "The email or password is not correct."
 WRONG = "definitely-not-the-password-42"
@@ -35,9 +35,6 @@ def stored_user(app, uid: int) -> User:
         return user
 
 
-def signed_in(client) -> bool:
-    """True when the profile page opens (a signed-out visitor is sent to the sign-in page)."""
-    return client.get("/profile/").status_code == 200
 
 
 def normalised_page(response, *secrets: str) -> str:

@@ -16,14 +16,12 @@ from aocp.audit import AuditEntry
 from aocp.extensions import db
 from aocp.orgs.models import Organisation
 from aocp.sessions import UserSession
-from tests.conftest import PASSWORD, login, post_form, totp_now
+from tests.conftest import PASSWORD, login, post_form, signed_in, totp_now
 
 NOT_VALID = "That code is not valid. Codes can be used only once."
 NO_MATCH = "That code does not match."
 
 
-def signed_in(client) -> bool:
-    return client.get("/profile/").status_code == 200
 
 
 def stored_user(app, uid: int) -> User:

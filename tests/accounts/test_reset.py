@@ -13,7 +13,7 @@ from aocp.audit import AuditEntry
 from aocp.extensions import db
 from aocp.sessions import UserSession
 from aocp.timeutil import utcnow
-from tests.conftest import PASSWORD, csrf_token, link_in, login, outbox, post_form, totp_now
+from tests.conftest import PASSWORD, csrf_token, link_in, login, outbox, post_form, signed_in, totp_now
 
 NEW = "seven lanterns over the mekong"
 SENT = "If an active account uses that email, a reset link is on its way."
@@ -37,8 +37,6 @@ def can_sign_in(app, email: str, password: str) -> bool:
     return login(app.test_client(), email, password).status_code == 302
 
 
-def signed_in(client) -> bool:
-    return client.get("/profile/").status_code == 200
 
 
 def flashes(response) -> list[str]:

@@ -15,7 +15,7 @@ from aocp.extensions import db
 from aocp.sessions import UserSession
 from aocp.timeutil import utcnow
 from bench.sqlcount import statements
-from tests.conftest import PASSWORD, login, post_form, totp_now
+from tests.conftest import PASSWORD, login, post_form, signed_in, totp_now
 
 COOKIE = "aocp_session"
 NEW_PASSWORD = "a brand new passphrase for the meeting"
@@ -26,8 +26,6 @@ def cookie(client) -> str | None:
     return c.value if c else None
 
 
-def signed_in(client) -> bool:
-    return client.get("/profile/").status_code == 200
 
 
 def browser(app, user_agent: str = "Test browser"):

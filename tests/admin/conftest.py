@@ -6,19 +6,11 @@ from sqlalchemy import select
 
 from aocp.audit import AuditEntry
 from aocp.extensions import db
-from tests.conftest import PASSWORD, login, post_form, totp_now, user_email
+from tests.conftest import sign_in
 
 ADMIN_EMAIL = "admin@asec.example.org"
 
 
-def sign_in(app, client, user_id: int, password: str = PASSWORD):
-    """Sign in as a person would, answering the second-factor page when it is asked."""
-    r = login(client, user_email(app, user_id), password)
-    assert r.status_code == 302, "sign-in did not redirect"
-    if r.headers["Location"].endswith("/login/code"):
-        r = post_form(client, "/login/code", {"code": totp_now(app, user_id)})
-        assert r.status_code == 302 and not r.headers["Location"].endswith("/login/code")
-    return r
 
 
 def new_client(app, user_id: int | None = None):

@@ -8,7 +8,7 @@ from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.meetings import services
 from aocp.meetings.models import Meeting
-from tests.conftest import body, login, org, post_form, totp_now, user_email
+from tests.conftest import body, org
 
 # role, organisation, email, body memberships, name
 CAST = {
@@ -54,12 +54,6 @@ def meeting_of(meeting_id: int) -> Meeting:
     return db.session.get(Meeting, meeting_id)
 
 
-def sign_in(app, client, uid: int) -> None:
-    """Sign in as anyone, answering the second-factor step when the account has one."""
-    r = login(client, user_email(app, uid))
-    if r.headers.get("Location", "").endswith("/login/code"):
-        r = post_form(client, "/login/code", {"code": totp_now(app, uid)})
-    assert r.status_code == 302 and "/login" not in r.headers["Location"], "sign-in failed"
 
 
 def hidden(page: str, name: str) -> str:

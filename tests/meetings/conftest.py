@@ -16,7 +16,7 @@ from aocp.extensions import db
 from aocp.meetings import services
 from aocp.meetings.models import Meeting
 from aocp.audit import AuditEntry
-from tests.conftest import body, login, org, post_form, totp_now, user_email
+from tests.conftest import body, org
 
 
 @pytest.fixture
@@ -42,14 +42,6 @@ def user(uid: int) -> User:
     return db.session.get(User, uid)
 
 
-def sign_in(app, client, uid: int) -> None:
-    """Sign in as anyone (signing out whoever was signed in), answering the second-factor step if needed."""
-    if client.get("/profile/").status_code == 200:
-        assert post_form(client, "/logout", {}, page="/profile/").status_code == 302
-    r = login(client, user_email(app, uid))
-    if r.headers.get("Location", "").endswith("/login/code"):
-        r = post_form(client, "/login/code", {"code": totp_now(app, uid)})
-    assert r.status_code == 302 and "/login" not in r.headers["Location"]
 
 
 def soon(days: int) -> date:

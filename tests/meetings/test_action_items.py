@@ -10,8 +10,8 @@ from aocp.audit import AuditEntry
 from aocp.extensions import db
 from aocp.meetings import services
 from aocp.meetings.models import ActionItem, Meeting
-from tests.conftest import body, csrf_token, org, post_form
-from tests.meetings.conftest import counted, page, schedule, sign_in, soon, user
+from tests.conftest import body, csrf_token, org, post_form, sign_in
+from tests.meetings.conftest import counted, page, schedule, soon, user
 
 
 def post(client, url: str, data: dict):

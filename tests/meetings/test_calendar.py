@@ -16,8 +16,8 @@ from aocp.extensions import db
 from aocp.meetings import services
 from aocp.meetings.models import CalendarFeed, Meeting
 from aocp.orgs.models import Membership
-from tests.conftest import body
-from tests.meetings._factories import hidden, make_meeting, make_people, sign_in, user
+from tests.conftest import body, sign_in
+from tests.meetings._factories import hidden, make_meeting, make_people, user
 
 START = date(2026, 3, 2)
 

@@ -15,8 +15,8 @@ from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings import services
 from aocp.meetings.models import Participant
-from tests.conftest import body, org
-from tests.meetings._factories import make_meeting, make_people, meeting_of, sign_in, user
+from tests.conftest import body, org, sign_in
+from tests.meetings._factories import make_meeting, make_people, meeting_of, user
 
 NAMES = {"th": "สมชาย ใจดี", "km": "សុខ សុភាព", "vi": "Nguyễn Thị Hồng", "zh": "王小明", "ko": "김민수"}
 

@@ -11,8 +11,8 @@ from aocp.extensions import db
 from aocp.meetings import services
 from aocp.meetings.models import AgendaItem, AgendaPaper, Meeting, Participant
 from aocp.orgs.models import Membership
-from tests.conftest import body, csrf_token, org, post_form
-from tests.meetings.conftest import audit_actions, counted, make_doc, page, schedule, sign_in, soon, user
+from tests.conftest import body, csrf_token, org, post_form, sign_in
+from tests.meetings.conftest import audit_actions, counted, make_doc, page, schedule, soon, user
 
 
 def post(client, url: str, data: dict):

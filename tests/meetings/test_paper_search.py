@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from aocp.extensions import db
 from aocp.meetings.models import AgendaItem, AgendaPaper
-from tests.conftest import post_form
-from tests.meetings.conftest import make_doc, sign_in
+from tests.conftest import post_form, sign_in
+from tests.meetings.conftest import make_doc
 
 
 def suggestions(client, meeting: int, **args):

@@ -13,9 +13,9 @@ from aocp.audit import AuditEntry
 from aocp.documents.models import Document
 from aocp.extensions import db
 from tests.api.conftest import assert_error, bearer
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, sign_in
 from tests.documents.conftest import post_multipart
-from tests.meetings.conftest import page, schedule, sign_in, user
+from tests.meetings.conftest import page, schedule, user
 
 FIELDS = {"doc_type": "country_report", "language": "en", "org": "THA", "body": "WGTIM", "meeting": "",
           "title": "", "description": "", "action_line": "", "tags": "", "note": "", "access_level": "body",

@@ -7,7 +7,7 @@ from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.meetings import person_search
 from aocp.meetings.models import Meeting
-from tests.meetings.conftest import sign_in
+from tests.conftest import sign_in
 
 
 def suggestions(client, meeting: int, **args):

@@ -8,8 +8,8 @@ from aocp.extensions import db
 from aocp.meetings import services
 from aocp.meetings.models import ActionItem, Meeting
 from aocp.orgs.models import Body, Membership
-from tests.conftest import body, org
-from tests.meetings.conftest import counted, make_doc, page, schedule, sign_in, soon, user
+from tests.conftest import body, org, sign_in
+from tests.meetings.conftest import counted, make_doc, page, schedule, soon, user
 
 
 def test_a_member_sees_only_the_workspaces_of_their_bodies(app, client, people, meeting):

@@ -14,7 +14,7 @@ from aocp.extensions import db
 from aocp.notifications import services
 from aocp.notifications.models import BodyMute, Notification, NotificationPreference, RoleDefault
 from bench.sqlcount import statements
-from tests.conftest import body, csrf_token, login, org, post_form, totp_now, user_email
+from tests.conftest import body, csrf_token, org, post_form, sign_in
 from tests.notifications.conftest import schedule, user
 
 
@@ -27,11 +27,6 @@ def _give(app, uid: int, n: int, title: str = "Agenda published", **extra) -> li
         return [r.id for r in rows]
 
 
-def _sign_in(app, client, uid: int) -> None:
-    r = login(client, user_email(app, uid))
-    if r.headers.get("Location", "").endswith("/login/code"):
-        r = post_form(client, "/login/code", {"code": totp_now(app, uid)})
-    assert r.status_code == 302 and "/login" not in r.headers["Location"]
 
 
 def _badge(page: str) -> str | None:
@@ -48,7 +43,7 @@ def _unread(app, uid: int) -> int:
 
 def test_the_bell_shows_the_unread_count_and_falls_as_notifications_are_read(app, client, people):
     ids = _give(app, people["member"], 3)
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     page = client.get("/").get_data(as_text=True)
     assert _badge(page) == "3" and 'aria-label="Notifications, 3 unread"' in page
     post_form(client, f"/notifications/{ids[0]}/read", {}, page="/notifications/")
@@ -61,7 +56,7 @@ def test_the_bell_shows_the_unread_count_and_falls_as_notifications_are_read(app
 def test_the_bell_counts_only_ones_own_notifications(app, client, people):
     _give(app, people["yangon"], 5)
     _give(app, people["member"], 1)
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     assert _badge(client.get("/").get_data(as_text=True)) == "1"
 
 
@@ -71,7 +66,7 @@ def test_signed_out_pages_have_no_bell(client):
 
 
 def test_the_bell_costs_one_query_however_many_notifications_there_are(app, client, people):
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     with app.app_context():
         engine = db.engine
 
@@ -91,7 +86,7 @@ def test_the_bell_costs_one_query_however_many_notifications_there_are(app, clie
 
 def test_the_list_is_paginated_newest_first(app, client, people):
     _give(app, people["member"], 25)
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     first = client.get("/notifications/").get_data(as_text=True)
     assert "Agenda published 24" in first and "Agenda published 5<" in first and "Agenda published 4<" not in first
     assert "Page 1 of 2 (25 in all)" in first
@@ -105,13 +100,13 @@ def test_the_list_shows_times_in_the_viewers_time_zone(app, client, people):
         user(people["yangon"]).timezone = "Asia/Yangon"
         db.session.commit()
     _give(app, people["yangon"], 1, created_at=datetime(2026, 11, 25, 8, 0))
-    _sign_in(app, client, people["yangon"])
+    sign_in(app, client, people["yangon"])
     assert "25 Nov 2026, 14:30 (Asia/Yangon, UTC+06:30)" in client.get("/notifications/").get_data(as_text=True)
 
 
 def test_the_unread_filter_lists_only_unread_ones(app, client, people):
     ids = _give(app, people["member"], 2)
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     post_form(client, f"/notifications/{ids[0]}/read", {}, page="/notifications/")
     page = client.get("/notifications/?unread=1").get_data(as_text=True)
     assert "Agenda published 1<" in page and "Agenda published 0<" not in page
@@ -119,7 +114,7 @@ def test_the_unread_filter_lists_only_unread_ones(app, client, people):
 
 def test_opening_a_notification_marks_it_read_and_goes_to_its_page(app, client, people):
     [nid] = _give(app, people["member"], 1)
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     r = post_form(client, f"/notifications/{nid}/read", {"open": "1"}, page="/notifications/")
     assert r.status_code == 302 and r.headers["Location"] == "/documents/"
     assert _unread(app, people["member"]) == 0
@@ -128,7 +123,7 @@ def test_opening_a_notification_marks_it_read_and_goes_to_its_page(app, client, 
 def test_mark_all_read_marks_only_ones_own(app, client, people):
     _give(app, people["member"], 3)
     _give(app, people["yangon"], 2)
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     r = post_form(client, "/notifications/read-all", {}, page="/notifications/", follow_redirects=True)
     assert "3 notifications marked as read." in r.get_data(as_text=True)
     assert _unread(app, people["member"]) == 0 and _unread(app, people["yangon"]) == 2
@@ -136,7 +131,7 @@ def test_mark_all_read_marks_only_ones_own(app, client, people):
 
 def test_marking_read_without_the_form_token_is_refused_and_changes_nothing(app, client, people):
     [nid] = _give(app, people["member"], 1)
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     assert client.post(f"/notifications/{nid}/read").status_code == 400
     assert client.post("/notifications/read-all", data={"csrf_token": "forged"}).status_code == 400
     assert _unread(app, people["member"]) == 1
@@ -146,7 +141,7 @@ def test_marking_read_without_the_form_token_is_refused_and_changes_nothing(app,
 def test_someone_elses_notification_is_not_found_for_every_role(app, client, people, make_user, role):
     [nid] = _give(app, people["member"], 1)
     other = make_user(role, mfa_on=role == "asec_admin")
-    _sign_in(app, client, other)
+    sign_in(app, client, other)
     r = post_form(client, f"/notifications/{nid}/read", {"open": "1"}, page="/notifications/")
     assert r.status_code == 404
     assert _unread(app, people["member"]) == 1
@@ -162,7 +157,7 @@ def test_a_restricted_document_the_viewer_can_no_longer_open_is_listed_without_i
         services.notify("document_shared", user(people["chair"]), doc, [user(people["member"])], doc.title,
                         f"/documents/{doc.id}")
         db.session.commit()
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     assert "Nickel reserves of Sabah" in client.get("/notifications/").get_data(as_text=True)
     with app.app_context():  # the member leaves WGTIM: the document is closed to them now
         m = user(people["member"]).memberships[0]
@@ -183,7 +178,7 @@ def _settings_data(**choices) -> dict:
 
 
 def test_a_person_saves_their_choices_and_mutes_and_sees_them_again(app, client, people):
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     page = client.get("/notifications/settings").get_data(as_text=True)
     assert "Default: In AOCP and by email at once" in page and "WGTIM" in page
     with app.app_context():
@@ -205,7 +200,7 @@ def test_a_person_saves_their_choices_and_mutes_and_sees_them_again(app, client,
 
 @pytest.mark.parametrize("bad", [{"kind_papers_due": "pigeon"}, {"muted": "99999"}, {"muted": "WGTIM"}])
 def test_bad_settings_are_refused_with_a_message_and_change_nothing(app, client, people, bad):
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     r = post_form(client, "/notifications/settings", {**_settings_data(agenda_published="off"), **bad})
     assert r.status_code == 400
     assert "not a valid choice" in r.get_data(as_text=True).lower()
@@ -214,7 +209,7 @@ def test_bad_settings_are_refused_with_a_message_and_change_nothing(app, client,
 
 
 def test_a_saved_choice_changes_what_the_person_is_sent(app, client, people):
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
     post_form(client, "/notifications/settings", _settings_data(meeting_invited="off"))
     with app.app_context():
         schedule(people["chair"])
@@ -226,7 +221,7 @@ def test_a_saved_choice_changes_what_the_person_is_sent(app, client, people):
 # --- ASEC's defaults per role ----------------------------------------------------------------------
 
 def test_an_administrator_sets_the_defaults_per_role_and_they_apply(app, client, people):
-    _sign_in(app, client, people["admin"])
+    sign_in(app, client, people["admin"])
     page = client.get("/notifications/defaults").get_data(as_text=True)
     assert "Member-state delegate" in page and "Built-in: In AOCP and by email at once" in page
     data = {f"{r}__{k}": "default" for r in ROLES for k in ("meeting_invited", "agenda_published", "papers_due",
@@ -243,12 +238,12 @@ def test_an_administrator_sets_the_defaults_per_role_and_they_apply(app, client,
         channels = {n.recipient_id: n.channel for n in db.session.execute(select(Notification)).scalars()}
     assert channels[people["member"]] == "daily_digest" and channels[people["observer"]] == "email_now"
     client2 = app.test_client()
-    _sign_in(app, client2, people["member"])
+    sign_in(app, client2, people["member"])
     assert "Default: In AOCP and in one email a day" in client2.get("/notifications/settings").get_data(as_text=True)
 
 
 def test_a_bad_default_is_refused_and_nothing_changes(app, client, people):
-    _sign_in(app, client, people["admin"])
+    sign_in(app, client, people["admin"])
     r = post_form(client, "/notifications/defaults", {"observer__papers_due": "shout"})
     assert r.status_code == 400 and "nothing was saved" in r.get_data(as_text=True)
     with app.app_context():
@@ -258,7 +253,7 @@ def test_a_bad_default_is_refused_and_nothing_changes(app, client, people):
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "asec_admin"])
 def test_only_administrators_set_the_defaults(app, client, make_user, role):
     uid = make_user(role)
-    _sign_in(app, client, uid)
+    sign_in(app, client, uid)
     assert client.get("/notifications/defaults").status_code == 403
     token = csrf_token(client, "/notifications/settings")
     assert client.post("/notifications/defaults", data={"csrf_token": token,
@@ -278,7 +273,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 # --- one's time zone ---------------------------------------------------------------------------------
 
 def test_a_person_chooses_their_time_zone_on_the_profile_page(app, client, people):
-    _sign_in(app, client, people["yangon"])
+    sign_in(app, client, people["yangon"])
     assert '<option selected value="Asia/Jakarta">' in client.get("/profile/").get_data(as_text=True)
     r = post_form(client, "/profile/timezone", {"timezone": "Asia/Yangon"}, page="/profile/", follow_redirects=True)
     assert "Times are now shown in Asia/Yangon." in r.get_data(as_text=True)
@@ -287,7 +282,7 @@ def test_a_person_chooses_their_time_zone_on_the_profile_page(app, client, peopl
 
 
 def test_an_unknown_time_zone_is_refused_and_nothing_changes(app, client, people):
-    _sign_in(app, client, people["yangon"])
+    sign_in(app, client, people["yangon"])
     r = post_form(client, "/profile/timezone", {"timezone": "Mars/Olympus_Mons"}, page="/profile/")
     assert r.status_code == 400 and "Not a valid choice" in r.get_data(as_text=True)
     with app.app_context():
@@ -297,7 +292,7 @@ def test_an_unknown_time_zone_is_refused_and_nothing_changes(app, client, people
 def test_the_list_page_costs_the_same_number_of_queries_for_few_and_many_actors(app, client, people, make_user):
     with app.app_context():
         engine = db.engine
-    _sign_in(app, client, people["member"])
+    sign_in(app, client, people["member"])
 
     def count() -> int:
         with statements(engine) as seen:

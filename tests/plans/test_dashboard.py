@@ -11,9 +11,9 @@ from sqlalchemy import event
 from aocp.extensions import db
 from aocp.plans import charts, reports
 from aocp.plans.models import Milestone
-from tests.conftest import org
+from tests.conftest import org, sign_in
 from tests.plans.conftest import PHASE2, file_accepted, line, phase2
-from tests.plans.test_pages import Browser, sign_in, text
+from tests.plans.test_pages import Browser, text
 
 DASH = f"/plans/{PHASE2}/dashboard"
 MATRIX = f"/plans/{PHASE2}/matrix"

@@ -13,7 +13,7 @@ from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings.models import ActionItem
 from aocp.plans.models import ActionLine, Milestone, Plan, ProgressReport, ProgrammeArea, Strategy
-from tests.conftest import body, csrf_token, login, org, post_form, totp_now, user_email
+from tests.conftest import body, csrf_token, org, post_form, sign_in
 from tests.plans.conftest import PHASE2, file_accepted, line
 
 PLAN_URL = f"/plans/{PHASE2}"
@@ -22,11 +22,6 @@ Q3 = f"{LINE_URL}/reports/2025/Q3"
 ROLES = ("admin", "staff", "lead_focal", "lead_delegate", "other_delegate", "chair", "observer")
 
 
-def sign_in(app, client, uid: int) -> None:
-    r = login(client, user_email(app, uid))
-    if r.headers.get("Location", "").endswith("/login/code"):
-        r = post_form(client, "/login/code", {"code": totp_now(app, uid)})
-    assert r.status_code == 302 and "/login" not in r.headers["Location"]
 
 
 class Browser:
@@ -45,6 +40,9 @@ class Browser:
 
     def post(self, *args, **kwargs):
         return self._send("post", *args, **kwargs)
+
+    def get_cookie(self, *args, **kwargs):
+        return self.client.get_cookie(*args, **kwargs)
 
 
 @pytest.fixture
@@ -265,7 +263,7 @@ def _document(people, title: str, level: str, uploader="lead_focal", access_body
 
 def test_the_line_page_shows_only_evidence_and_action_items_the_viewer_may_see(browser, people):
     open_doc = _document(people, "Open evidence", "everyone")
-    closed_doc = _document(people, "Closed evidence", "body", access_body="WGSMD")
+    closed_doc = _document(people, "Closed evidence", "body", uploader="staff", access_body="WGSMD")
     report = file_accepted(people["lead_focal"], people["chair"], line("TI1.1"), 2025, 2, "on_track")
     from aocp.plans.models import ReportEvidence
     report.evidence.extend([ReportEvidence(document_id=open_doc), ReportEvidence(document_id=closed_doc)])
@@ -456,7 +454,7 @@ def test_bad_report_input_is_refused_with_a_clear_message(browser, people):
 
 
 def test_evidence_is_picked_from_the_viewers_documents_only(browser, people):
-    mine = _document(people, "Malaysia workshop report", "body", access_body="WGTIM")
+    mine = _document(people, "Malaysia workshop report", "body", uploader="lead_delegate", access_body="WGTIM")
     hidden = _document(people, "Staff-only note", "body", uploader="staff", access_body="WGSMD")
     lead = browser("lead_delegate")
     page = text(lead.get(Q3))

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from aocp.audit import AuditEntry
 from aocp.extensions import db
 from aocp.sso.models import IdentityProvider
-from tests.admin.conftest import sign_in
-from tests.conftest import org, post_form
+
+from tests.conftest import org, post_form, sign_in
 
 SECRET = "a-client-secret-from-the-provider"
 

@@ -13,7 +13,7 @@ from aocp.audit import AuditEntry
 from aocp.extensions import db
 from aocp.sso import oidc
 from aocp.sso.models import IdentityProvider, SsoIdentity
-from tests.conftest import PASSWORD, login, org, post_form, totp_now, user_email
+from tests.conftest import PASSWORD, login, org, post_form, signed_in, totp_now, user_email
 from tests.sso.conftest import CALLBACK, ProviderBrowser, link_identity, person, through_provider
 
 START = "/auth/sso/test/start"
@@ -27,8 +27,6 @@ def last_entry(app, action: str) -> dict:
         return {"actor_id": entry.actor_id, "actor_email": entry.actor_email, **json.loads(entry.details)}
 
 
-def signed_in(client) -> bool:
-    return client.get("/profile/").status_code == 200
 
 
 def identities(app) -> list[tuple[int, str]]:
