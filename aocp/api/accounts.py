@@ -15,7 +15,7 @@ from aocp.api import bp
 from aocp.api.auth import api_guard
 from aocp.extensions import db
 from aocp.orgs.models import BODY_ROLES, Body, Membership, Organisation
-from aocp.policy import PermissionDenied
+from aocp.policy import PermissionDenied, can
 from aocp.web import json_error
 
 
@@ -156,10 +156,12 @@ def body(code: str):
     b = _body_by_code(code)
     if b is None:
         abort(404)
+    if not can(g.api_user, "bodies.members", b):  # others see the name and description only
+        return body_json(b) | {"members_visible": False}
     members = db.session.execute(select(Membership).where(Membership.body_id == b.id)
                                  .options(selectinload(Membership.user), selectinload(Membership.body))
                                  .order_by(Membership.id)).scalars()
-    return body_json(b) | {"members": [membership_json(m) for m in members]}
+    return body_json(b) | {"members_visible": True, "members": [membership_json(m) for m in members]}
 
 
 @bp.get("/users")

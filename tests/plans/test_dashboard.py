@@ -21,9 +21,9 @@ MATRIX = f"/plans/{PHASE2}/matrix"
 
 @pytest.fixture
 def viewer(app, people):
-    """A browser signed in as the observer (everyone signed in may see dashboards)."""
+    """A browser signed in as a Member State's delegate who leads nothing (all of ASEAN sees dashboards)."""
     b = Browser(app)
-    sign_in(app, b, people["observer"].id)
+    sign_in(app, b, people["other_delegate"].id)
     return b
 
 
