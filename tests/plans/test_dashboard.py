@@ -203,3 +203,4 @@ def test_the_demo_progress_is_added_once_and_fills_the_dashboard(app, ctx, make_
     assert rates.achievement_rate(plan).completed == 3  # TI1.1, TI2.1, MD1.1
     assert rates.achievement_rate(plan, date(2024, 12, 31)).completed == 0  # history dated to the deadlines
     assert rates.achievement_rate(plan, date(2025, 10, 31)).completed == 3
+    assert plan.shared_with_partners  # the demo's observers see the structure and rates, not the reports
