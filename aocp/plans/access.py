@@ -77,11 +77,11 @@ def report_readers(report, line) -> list[str]:
     """Who may read this report and why, in words for its page (the same rules as `can_read_report`)."""
     leads = ", ".join(org.code for org in line.leads) or "none named yet"
     if report is None or report.state == "draft":
-        return [f"ASEC and the focal persons and delegates of the lead Member States ({leads}): a draft stays "
-                "with its authors until it is submitted.",
+        return [(f"ASEC and the focal persons and delegates of the lead Member States ({leads}): a draft stays "
+                 "with its authors until it is submitted."),
                 "Nobody else, and never partners (observers)."]
     reviewers = f"the chair and vice-chair of {line.body.short_name}" if line.body else "ASEC"
-    return ["ASEC and the people of every ASEAN Member State (focal persons and delegates): progress reports "
-            "and their review history are ASEAN's own.",
+    return [("ASEC and the people of every ASEAN Member State (focal persons and delegates): progress reports "
+             "and their review history are ASEAN's own."),
             f"The lead Member States ({leads}) file it and {reviewers} review it.",
             "Not partners (observers), even when ASEC shares the plan's structure with them."]

@@ -11,7 +11,7 @@ from aocp.notifications.services import notify
 from aocp.plans import reports
 from tests.conftest import csrf_token
 from tests.plans.conftest import PHASE2, line, phase2
-from tests.plans.test_pages import Browser, browser, sign_in, text  # noqa: F401 (a fixture)
+from tests.plans.test_pages import Browser, sign_in, text
 
 PLAN_URL = f"/plans/{PHASE2}"
 LINE_URL = f"{PLAN_URL}/lines/TI1.1"
@@ -32,6 +32,16 @@ def filed(people):
     reports.accept_report(chair, report, report.version)
     db.session.commit()
     return report
+
+
+@pytest.fixture
+def browser(app, people):
+    """browser('staff') -> a browser signed in as that person."""
+    def get(who: str) -> Browser:
+        b = Browser(app)
+        sign_in(app, b, people[who].id)
+        return b
+    return get
 
 
 @pytest.fixture
