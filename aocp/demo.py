@@ -148,7 +148,8 @@ def demo_meetings() -> int:
 
 
 # AMCAP progress: lead Member States for a few AMCAP-III Phase 2 action lines, two yearly milestones each, and
-# accepted quarterly reports, so the plan's dashboard, trend and matrix have something to show.
+# accepted quarterly reports, so the plan's dashboard, trend and matrix have something to show. The plan is shared
+# with partners, so an observer sees its structure and rates (never its reports or packs).
 # (action line, leads, participants, [(year, quarter, status, % done of the 2023 and 2025 milestones)])
 DEMO_PROGRESS = [
     ("TI1.1", ["MYS"], ["THA", "PHL"], [(2023, 4, "on_track", 100, 20), (2024, 4, "on_track", 100, 60),
@@ -173,6 +174,8 @@ def demo_plans() -> int:
     plan = db.session.execute(select(Plan).where(Plan.code == "AMCAP-III-P2")).scalar_one_or_none()
     if staff is None or admin is None or plan is None or plan.status != "active":
         return 0
+    # Partners (the demo's observers) follow AMCAP-III's structure and rates; its reports stay with ASEAN.
+    plans.share_with_partners(staff, plan, True)
     added = 0
     for code, leads, participants, progress in DEMO_PROGRESS:
         line = db.session.execute(select(ActionLine).where(ActionLine.plan_id == plan.id, ActionLine.code == code)

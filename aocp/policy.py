@@ -17,7 +17,8 @@ PUBLIC = "public"
 RULES = {
     "profile.manage": "Change one's own password, second factor, sessions and tokens",
     "orgs.view": "See organisations",
-    "bodies.view": "See bodies and their members",
+    "bodies.view": "See bodies: their names and descriptions",
+    "bodies.members": "See who belongs to a body, with their emails: its own members and ASEC",
     "users.view": "See people and their accounts",
     "users.manage": "Invite, deactivate and reactivate people and change their roles",
     "users.nominate": "Nominate a delegate of one's own Member State",
@@ -42,24 +43,29 @@ RULES = {
     "actions.update": "Update the status of an action item one owns or manages",
     "notifications.view": "See one's own notifications and choose which to receive",
     "notifications.defaults": "Set the default notification choices for each role",
-    "plans.view": "See AMCAP plans, action lines, milestones, filed progress reports and achievement rates",
+    "plans.view": "See an AMCAP plan's structure (areas, strategies, action lines, milestones) and published "
+                  "achievement rates: ASEAN, and partners for a plan ASEC shares with them",
+    "reports.view": "Read progress reports and their review history: ASEAN only; a draft only its authors",
+    "packs.view": "Download review packs (JWG, ASOMM, Mid-/Final-Term) and see the participation matrix: ASEAN only",
     "plans.manage": "Create plans and their structure, import them, carry action lines over",
     "reports.edit": "Save, submit and resubmit a progress report of an action line one's Member State leads",
     "reports.review": "Accept or return a progress report of an action line of a working group one chairs",
     "sso.manage": "Configure the OpenID Connect providers people may sign in with",
 }
 
-_SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "documents.view", "documents.comment",
-              "workspaces.view", "notifications.view", "plans.view"}
+_SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "bodies.members", "documents.view",
+              "documents.comment", "workspaces.view", "notifications.view", "plans.view"}
 # Observers read what is shared with them; Member States and ASEC share.
 _CONTRIBUTE = {"documents.upload", "documents.edit", "documents.delete", "meetings.manage", "meetings.contribute",
                "actions.update", "reports.edit", "reports.review", "documents.file_for", "documents.file_in"}
+# ASEAN-internal progress: Member States' people and ASEC read it; partners (observers) do not.
+_ASEAN = {"reports.view", "packs.view"}
 ROLE_RULES: dict[str, frozenset[str]] = {
     "asec_admin": frozenset(RULES),
-    "asec_staff": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.view", "documents.trash", "documents.downloads",
-                                                               "plans.manage"}),
-    "focal_person": frozenset(_SIGNED_IN | _CONTRIBUTE | {"users.nominate"}),
-    "delegate": frozenset(_SIGNED_IN | _CONTRIBUTE),
+    "asec_staff": frozenset(_SIGNED_IN | _CONTRIBUTE | _ASEAN | {"users.view", "documents.trash",
+                                                                 "documents.downloads", "plans.manage"}),
+    "focal_person": frozenset(_SIGNED_IN | _CONTRIBUTE | _ASEAN | {"users.nominate"}),
+    "delegate": frozenset(_SIGNED_IN | _CONTRIBUTE | _ASEAN),
     "observer": frozenset(_SIGNED_IN),
 }
 
@@ -101,12 +107,13 @@ def _checked_in(module: str, check: str) -> Callable[[Any, Any], bool]:
 
 
 def _workspace(check: str) -> Callable[[Any, Any], bool]:
-    # Workspaces follow body membership.
+    # Workspaces and member lists follow body membership.
     return _checked_in("aocp.meetings.access", check)
 
 
 def _report(check: str) -> Callable[[Any, Any], bool]:
-    # Progress reports follow the action line's lead Member States and responsible working group.
+    # Plans are shared with partners by a flag; progress reports follow the action line's lead Member States
+    # and responsible working group.
     return _checked_in("aocp.plans.access", check)
 
 
@@ -122,6 +129,9 @@ OBJECT_RULES: dict[str, Callable[[Any, Any], bool]] = {
     "documents.delete": _own_document,
     "documents.file_for": _file_for,
     "documents.file_in": _workspace("can_view"),  # a body's members (any role) and ASEC
+    "bodies.members": _workspace("can_view"),
+    "plans.view": _report("can_view_plan"),
+    "reports.view": _report("can_read_report"),
     "reports.edit": _report("can_edit_report"),
     "reports.review": _report("can_review_report"),
 }

@@ -14,7 +14,7 @@ from aocp.extensions import db
 from aocp.forms import ActionForm
 from aocp.orgs import services
 from aocp.orgs.models import Body, Membership, Organisation
-from aocp.policy import guard, require
+from aocp.policy import can, guard, require
 
 
 @bp.route("/organisations")
@@ -62,6 +62,7 @@ def bodies():
     counts = dict(db.session.execute(select(Membership.body_id, func.count(Membership.id))
                                      .group_by(Membership.body_id)).all())
     rows = db.session.execute(select(Body).options(selectinload(Body.parent)).order_by(Body.id)).scalars().all()
+    counts = {b.id: counts.get(b.id, 0) for b in rows if can(current_user, "bodies.members", b)}
     return render_template("admin/bodies.html", bodies=rows, counts=counts)
 
 
@@ -87,7 +88,7 @@ def body(body_id: int | None):
             flash(f"{body.short_name} saved.", "success")
             return redirect(url_for(".body", body_id=body.id))
     members = []
-    if body is not None:
+    if body is not None and can(current_user, "bodies.members", body):  # others see name and description only
         members = db.session.execute(select(Membership).join(Membership.user).where(Membership.body_id == body.id)
                                      .options(contains_eager(Membership.user)).order_by(Membership.role, User.name)).scalars().all()
     return render_template("admin/body.html", body=body, form=form, members=members,

@@ -13,9 +13,9 @@ from aocp.api.auth import api_guard
 from aocp.extensions import db
 from aocp.http import (CONTROL, body_by_code, json_body, org_by_code, paginated, text_problem, valid_id,
                        whole_number)
-from aocp.orgs.models import BODY_ROLES, Body, Membership, Organisation
-from aocp.policy import PermissionDenied
 from aocp.http import json_error
+from aocp.orgs.models import BODY_ROLES, Body, Membership, Organisation
+from aocp.policy import PermissionDenied, can
 
 
 def org_json(o: Organisation) -> dict:
@@ -80,10 +80,12 @@ def body(code: str):
     b = body_by_code(code)
     if b is None:
         abort(404)
+    if not can(g.api_user, "bodies.members", b):  # others see the name and description only
+        return body_json(b) | {"members_visible": False}
     members = db.session.execute(select(Membership).where(Membership.body_id == b.id)
                                  .options(selectinload(Membership.user), selectinload(Membership.body))
                                  .order_by(Membership.id)).scalars()
-    return body_json(b) | {"members": [membership_json(m) for m in members]}
+    return body_json(b) | {"members_visible": True, "members": [membership_json(m) for m in members]}
 
 
 @bp.get("/users")

@@ -72,8 +72,12 @@ SCHEMAS = {
                                               "parent": {"type": "string", "nullable": True}}},
     "Membership": {"type": "object", "properties": {"id": {"type": "integer"}, "user_id": {"type": "integer"},
                                                     "email": STR, "body": STR, "role": BODY_ROLE}},
-    "BodyWithMembers": {"allOf": [_ref("Body"), {"type": "object", "properties": {
-        "members": {"type": "array", "items": _ref("Membership")}}}]},
+    "BodyWithMembers": {"allOf": [_ref("Body"), {"type": "object", "required": ["members_visible"], "properties": {
+        "members_visible": {"type": "boolean", "description": "Whether the caller may see who belongs to the body "
+                                                              "(`bodies.members`: its own members and ASEC)"},
+        "members": {"type": "array", "items": _ref("Membership"),
+                    "description": "Only when members_visible; left out for everyone else, who see the body's "
+                                   "name and description only"}}}]},
     "User": {"type": "object", "properties": {
         "id": {"type": "integer"}, "email": STR, "name": STR, "organisation": STR, "role": ROLE,
         "status": {"type": "string", "enum": list(USER_STATUSES)}, "mfa_enabled": {"type": "boolean"},
@@ -101,7 +105,8 @@ PATHS = {
     "/organisations/{code}": {"get": _op("One organisation", "orgs.view",
                                          {**_ok(_ref("Organisation")), **_errors(404)}, params=[_p("code", STR)])},
     "/bodies": {"get": _op("List bodies", "bodies.view", _ok(_list_of("Body")))},
-    "/bodies/{code}": {"get": _op("One body with its members", "bodies.view",
+    "/bodies/{code}": {"get": _op("One body; with its members (and their emails) only for the body's own members "
+                                  "and ASEC (rule `bodies.members`)", "bodies.view",
                                   {**_ok(_ref("BodyWithMembers")), **_errors(404)}, params=[_p("code", STR)])},
     "/users": {"get": _op("List people (administrators)", "users.view", {**_ok(_page_of("User")), **_errors(400)},
                           params=[_q("q", STR, "Name or email contains"), _q("organisation", STR), _q("role", ROLE),

@@ -18,8 +18,11 @@ _LINE = _p("line_id", INT)
 _PERIOD = [_LINE, _p("year", INT), _p("quarter", {"type": "integer", "minimum": 1, "maximum": 4})]
 _AS_OF = _q("as_of", DAY, "Compute as of the end of this day (UTC), counting only reports accepted by then; "
                           "default now. Not in the future.")
-_REPORT_NOTE = ("A draft is read only by those who may edit it (404 for others). Writes send the `version` "
-                "read; a stale version answers 409 with the current report in error.current.")
+_REPORT_NOTE = ("Progress reports are ASEAN's: partners (observers) get 403. A draft is read only by those who "
+                "may edit it (404 for others). Writes send the `version` read; a stale version answers 409 with "
+                "the current report in error.current.")
+_SHARED_NOTE = (" Partners (observers) see only plans ASEC shares with them (`shared_with_partners`); any other "
+                "plan, and its action lines, is unknown to them (404, or left out of lists).")
 
 
 def _rate(extra: dict | None = None) -> dict:
@@ -52,7 +55,11 @@ SCHEMAS.update({
         "id": INT, "code": {"type": "string", "example": "AMCAP-III-P2"}, "name": STR, "title": STR,
         "description": STR, "start_year": INT, "end_year": INT, "status": _PLAN_STATUS,
         "carried_from": {**NULL_STR, "description": "Code of the plan this one follows"}, "created_at": TIME,
+        "shared_with_partners": {"type": "boolean", "description": "Partners (observers) may see the structure "
+                                                                   "and published rates; never the reports"},
         "url": STR}},
+    "PlanSharing": {"type": "object", "required": ["shared_with_partners"], "additionalProperties": False,
+                    "properties": {"shared_with_partners": {"type": "boolean"}}},
     "PlanFull": {"allOf": [_ref("Plan"), {"type": "object", "properties": {
         "can_manage": {"type": "boolean"},
         "areas": {"type": "array", "items": {"type": "object", "properties": {
@@ -125,18 +132,22 @@ _REPORT = "/action-lines/{line_id}/reports/{year}/{quarter}"
 
 PATHS.update({
     "/plans": {
-        "get": _op("Plans, newest first", "plans.view", {**_ok(_page_of("Plan")), **_errors(400)},
+        "get": _op("Plans, newest first." + _SHARED_NOTE, "plans.view", {**_ok(_page_of("Plan")), **_errors(400)},
                    params=[_q("status", _PLAN_STATUS), *PAGING]),
         "post": _write("Create a plan (ASEC)", "plans.manage", _ok(_ref("Plan"), "201", "Created"), [],
                        "PlanCreate"),
     },
-    "/plans/{code}": {"get": _read("A plan with its programme areas, strategies and action lines", "plans.view",
-                                   _ref("PlanFull"), [_CODE])},
+    "/plans/{code}": {
+        "get": _read("A plan with its programme areas, strategies and action lines." + _SHARED_NOTE, "plans.view",
+                     _ref("PlanFull"), [_CODE]),
+        "patch": _write("Share the plan's structure and published rates with partners, or stop sharing (ASEC); "
+                        "audited", "plans.manage", _ok(_ref("Plan")), [_CODE], "PlanSharing"),
+    },
     "/plans/{code}/rates": {"get": _read("Achievement rates overall, by area, strategy, working group and lead "
                                          "country, status counts and the trend per quarter", "plans.view",
                                          _ref("Rates"), [_CODE, _AS_OF], 400)},
     "/action-lines": {"get": _op(
-        "Action lines of every plan, filtered", "plans.view", {**_ok(_page_of("ActionLine")), **_errors(400)},
+        "Action lines of every plan, filtered." + _SHARED_NOTE, "plans.view", {**_ok(_page_of("ActionLine")), **_errors(400)},
         params=[_q("plan", STR, "Plan code"), _q("area", STR, "Programme area code"),
                 _q("strategy", STR, "Strategy code"), _q("wg", STR, "Responsible body code"),
                 _q("lead", STR, "Lead Member State code"), _q("status", _LINE_STATUS, "Status as of now"),
@@ -154,7 +165,7 @@ PATHS.update({
                        [_LINE], "MilestoneCreate", 409),
     },
     _REPORT: {
-        "get": _read("The progress report of a quarter. " + _REPORT_NOTE, "plans.view", _ref("Report"), _PERIOD,
+        "get": _read("The progress report of a quarter. " + _REPORT_NOTE, "reports.view", _ref("Report"), _PERIOD,
                      400),
         "put": _write("Save the quarter's report as a draft (lead Member States' focal persons and delegates, "
                       "ASEC). " + _REPORT_NOTE, "reports.edit",

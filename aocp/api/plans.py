@@ -1,9 +1,11 @@
 """API endpoints for AMCAP plans: plans and their structure, action lines, milestones, quarterly progress
 reports and the computed achievement rates.
 
-The same services and policy as the pages. Everyone with `plans.view` reads plans, action lines, milestones,
-filed reports and rates; a draft report is read only by those who may edit it (404 for others). ASEC
-(`plans.manage`) creates plans and changes action lines and milestones. Reports are filed by the lead Member
+The same services and policy as the pages. ASEAN (ASEC and the Member States' people) reads every plan, its
+action lines, milestones and rates; partners (observers) only those of a plan ASEC shares with them
+(`shared_with_partners`), any other plan being unknown to them (404). Progress reports are ASEAN's
+(`reports.view`: 403 for partners); a draft is read only by those who may edit it (404 for others). ASEC
+(`plans.manage`) creates plans, shares them with partners and changes action lines and milestones. Reports are filed by the lead Member
 States' focal persons and delegates (`reports.edit`) and reviewed by the working group's chair or vice-chair
 (`reports.review`), ASEC doing both. Every report write sends the `version` the caller read: a stale one
 answers 409 with the current report in `error.current`, and nothing changes.
@@ -25,7 +27,7 @@ from aocp.http import Fields, body_by_code, parse_date, valid_id
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
 from aocp.plans import rates, reports, services
-from aocp.plans.access import can_read_report
+from aocp.plans.access import visible_plans_clause
 from aocp.plans.models import (LINE_STATUSES, PLAN_STATUSES, ActionLine, Milestone, Plan, ProgrammeArea,
                                ProgressReport, Strategy, action_line_leads,
                                action_line_participants)
@@ -58,6 +60,7 @@ def plan_json(p: Plan) -> dict:
     return {"id": p.id, "code": p.code, "name": p.name, "title": p.title, "description": p.description,
             "start_year": p.start_year, "end_year": p.end_year, "status": p.status,
             "carried_from": p.carried_from.code if p.carried_from else None, "created_at": _time(p.created_at),
+            "shared_with_partners": p.shared_with_partners,
             "url": url_for("api.get_plan", code=p.code)}
 
 
@@ -111,11 +114,19 @@ def _not_found(what: str):
     return json_error(404, f"There is no such {what}.", "not_found")
 
 
+def _visible(obj, what: str):
+    """The object, unless its plan is not shared with the caller (then unknown to them: 404)."""
+    if obj is not None and not can(g.api_user, "plans.view", obj):
+        record_denial(g.api_user, "plans.view")
+        obj = None
+    if obj is None:
+        raise Refused(_not_found(what))
+    return obj
+
+
 def load_plan(code: str) -> Plan:
     plan = services.plan_by_code(code) if services.PLAN_CODE.match((code or "").upper()) else None
-    if plan is None:
-        raise Refused(_not_found("plan"))
-    return plan
+    return _visible(plan, "plan")
 
 
 def load_line(line_id: int) -> ActionLine:
@@ -123,9 +134,7 @@ def load_line(line_id: int) -> ActionLine:
         joinedload(ActionLine.plan), joinedload(ActionLine.strategy).joinedload(Strategy.area),
         joinedload(ActionLine.body), selectinload(ActionLine.leads), selectinload(ActionLine.participants),
         selectinload(ActionLine.milestones)]) if valid_id(line_id) else None
-    if line is None:
-        raise Refused(_not_found("action line"))
-    return line
+    return _visible(line, "action line")
 
 
 def _as_of() -> date | None:
@@ -172,7 +181,8 @@ def _orgs(f: Fields, name: str, default: list[Organisation]) -> list[Organisatio
 @api_guard("plans.view")
 @handled
 def list_plans():
-    stmt = select(Plan).options(joinedload(Plan.carried_from)).order_by(Plan.start_year.desc(), Plan.code)
+    stmt = (select(Plan).options(joinedload(Plan.carried_from)).where(visible_plans_clause(g.api_user, Plan))
+            .order_by(Plan.start_year.desc(), Plan.code))
     if (status := request.args.get("status")) is not None:
         if status not in PLAN_STATUSES:
             return bad_request("Unknown plan status.", {"status": f"One of {', '.join(PLAN_STATUSES)}."})
@@ -225,6 +235,22 @@ def get_plan(code: str):
                               "can_manage": can(g.api_user, "plans.manage", plan)}
 
 
+@bp.patch("/plans/<code>")
+@api_guard("plans.manage")
+@handled
+def update_plan_sharing(code: str):
+    """Share the plan's structure and published rates with partners, or stop (the one field changed here)."""
+    plan = load_plan(code)
+    f = Fields(json_body(), {"shared_with_partners"}, required=("shared_with_partners",))
+    shared = f.data.get("shared_with_partners")
+    if f.has("shared_with_partners") and not isinstance(shared, bool):
+        f.fail("shared_with_partners", "true or false.")
+    f.check()
+    services.share_with_partners(g.api_user, plan, shared)
+    db.session.commit()
+    return plan_json(plan)
+
+
 @bp.get("/plans/<code>/rates")
 @api_guard("plans.view")
 @handled
@@ -274,6 +300,7 @@ def list_action_lines():
             .join(Plan, Plan.id == ActionLine.plan_id)
             .join(Strategy, Strategy.id == ActionLine.strategy_id)
             .join(ProgrammeArea, ProgrammeArea.id == Strategy.area_id)
+            .where(visible_plans_clause(g.api_user, Plan))
             .options(*_list_options())
             .order_by(Plan.start_year.desc(), Plan.code, ActionLine.position, ActionLine.code))
     errors = {}
@@ -379,15 +406,15 @@ _REPORT_PATH = "/action-lines/<int:line_id>/reports/<int:year>/<int:quarter>"
 def _report(line: ActionLine, year: int, quarter: int) -> ProgressReport:
     """The report, if it exists and the caller may read it (drafts: only those who may edit them)."""
     report = reports.get_report(line, year, quarter)
-    if report is None or not can_read_report(g.api_user, report):
+    if report is None or not can(g.api_user, "reports.view", report):
         if report is not None:
-            record_denial(g.api_user, "reports.edit")
+            record_denial(g.api_user, "reports.view")
         raise Refused(_not_found("progress report"))
     return report
 
 
 @bp.get(_REPORT_PATH)
-@api_guard("plans.view")
+@api_guard("reports.view")
 @handled
 def get_report(line_id: int, year: int, quarter: int):
     _period(year, quarter)

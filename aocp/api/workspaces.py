@@ -70,7 +70,7 @@ def list_workspaces():
 @handled
 def get_workspace(code: str):
     user = g.api_user
-    body = load_workspace(code)
+    body = load_workspace(code, "bodies.members")
     members = db.session.execute(
         select(Membership).join(Membership.user).where(Membership.body_id == body.id)
         .options(joinedload(Membership.user)).order_by(User.name, User.id)).scalars().all()

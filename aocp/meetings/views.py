@@ -159,7 +159,7 @@ def workspace(code: str):
 @guard("workspaces.view")
 def members(code: str):
     """Every active member, a page at a time, and how many each organisation has (its delegation)."""
-    body = load_body(code)
+    body = load_body(code, "bodies.members")
     page = db.paginate(_memberships(body), page=page_arg(), per_page=50, error_out=False)
     delegations = db.session.execute(
         select(Organisation.code, Organisation.name, func.count()).select_from(Membership)

@@ -24,7 +24,7 @@ from aocp.timeutil import utcnow
 
 # Which rule decides whether a person may see an object a notification is about.
 _VIEW_RULES = {"Document": "documents.view", "Meeting": "workspaces.view", "ActionItem": "workspaces.view",
-               "Body": "workspaces.view", "ActionLine": "plans.view", "ProgressReport": "plans.view"}
+               "Body": "workspaces.view", "ActionLine": "plans.view", "ProgressReport": "reports.view"}
 _OBJECT_TYPES = {"Document": "document", "Meeting": "meeting", "ActionItem": "action_item", "Body": "body",
                  "ActionLine": "action_line", "ProgressReport": "progress_report"}
 

@@ -1,14 +1,19 @@
-"""Who may file and review progress reports (the policy's object rules call these).
+"""Who may see plans and read, file and review progress reports (the policy's object rules call these).
 
+ASEAN (Member States' people and ASEC) sees every plan; partners (observers) see a plan's structure and published
+rates only when ASEC shares the plan with them, and never its reports (the policy grants them no `reports.view`).
 A report belongs to its action line. Its lead Member States file it: their focal persons and delegates
 edit, submit and resubmit. The chair and vice-chair of the action line's responsible working group review
 it (accept or return). ASEC does both everywhere. Objects may be an ActionLine or a ProgressReport.
 """
 from __future__ import annotations
 
+from sqlalchemy import true
+
 ASEC_ROLES = ("asec_admin", "asec_staff")
 FILERS = ("focal_person", "delegate")
 REVIEWER_BODY_ROLES = ("chair", "vice_chair")
+PARTNER_ROLES = ("observer",)
 
 
 def line_of(obj):
@@ -16,6 +21,27 @@ def line_of(obj):
     if obj is None or obj.__class__.__name__ == "ActionLine":
         return obj
     return getattr(obj, "action_line", None)
+
+
+def plan_of(obj):
+    """The plan an object belongs to (a Plan, or anything with `plan` or an `action_line`)."""
+    if obj is None or obj.__class__.__name__ == "Plan":
+        return obj
+    line = line_of(obj)
+    return getattr(line if line is not None else obj, "plan", None)
+
+
+def can_view_plan(user, obj) -> bool:
+    """ASEAN sees every plan; a partner only a plan ASEC shares with partners."""
+    if user.role not in PARTNER_ROLES:
+        return True
+    plan = plan_of(obj)
+    return plan is not None and plan.shared_with_partners
+
+
+def visible_plans_clause(user, plan_model):
+    """SQL: the plans the user may see (for lists of plans and action lines)."""
+    return true() if user.role not in PARTNER_ROLES else plan_model.shared_with_partners.is_(True)
 
 
 def is_lead_member(user, obj) -> bool:
@@ -42,5 +68,20 @@ def can_review_report(user, obj) -> bool:
 
 
 def can_read_report(user, report) -> bool:
-    """Drafts stay with their authors (the lead Member States and ASEC); filed reports are open to all."""
+    """Drafts stay with their authors (the lead Member States and ASEC); filed reports are open to ASEAN
+    (the policy's role rule `reports.view` already keeps partners out)."""
     return report.state != "draft" or can_edit_report(user, report)
+
+
+def report_readers(report, line) -> list[str]:
+    """Who may read this report and why, in words for its page (the same rules as `can_read_report`)."""
+    leads = ", ".join(org.code for org in line.leads) or "none named yet"
+    if report is None or report.state == "draft":
+        return [(f"ASEC and the focal persons and delegates of the lead Member States ({leads}): a draft stays "
+                 "with its authors until it is submitted."),
+                "Nobody else, and never partners (observers)."]
+    reviewers = f"the chair and vice-chair of {line.body.short_name}" if line.body else "ASEC"
+    return [("ASEC and the people of every ASEAN Member State (focal persons and delegates): progress reports "
+             "and their review history are ASEAN's own."),
+            f"The lead Member States ({leads}) file it and {reviewers} review it.",
+            "Not partners (observers), even when ASEC shares the plan's structure with them."]

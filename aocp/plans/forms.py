@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import DateField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
@@ -71,6 +71,11 @@ class ReportForm(FlaskForm):
     support_needed = TextAreaField("Support needed", validators=[Optional(), Length(max=20_000)])
     evidence = SelectMultipleField("Evidence documents", validators=[Optional()], validate_choice=False)
     version = HiddenField()
+
+
+class SharingForm(FlaskForm):
+    """Share a plan's structure with partners (yes) or keep it with ASEAN (no)."""
+    shared = HiddenField(validators=[AnyOf(("yes", "no"))])
 
 
 class ReviewForm(FlaskForm):

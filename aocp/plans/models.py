@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint)
+from sqlalchemy import (CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint,
+                        false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aocp.extensions import db
@@ -48,6 +49,8 @@ class Plan(db.Model):
     start_year: Mapped[int] = mapped_column()
     end_year: Mapped[int] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    # ASEC may show the plan's structure and published rates to partners (observers); reports stay ASEAN's.
+    shared_with_partners: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The plan this one follows (AMCAP-IV Phase 1 follows AMCAP-III Phase 2).
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

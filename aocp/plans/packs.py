@@ -7,8 +7,9 @@ What a pack shows
     exactly, whatever was filed, returned or accepted later; drafts and reports under review never appear.
 
 Who may download
-    Everyone holding `plans.view` (ASEC, focal persons, delegates, working-group chairs and observers): a
-    pack summarises filed and accepted statuses and narratives that the plan pages already show them.
+    ASEAN only, through `packs.view` (ASEC, focal persons and delegates): a pack carries the accepted reports'
+    narratives, issues and support needed. Partners (observers) get 403, even for a plan shared with them; to
+    give them a pack, share the downloaded file as a document, whose own access level then applies.
 
 Spreadsheets
     Every text cell whose text starts with =, +, -, @, a tab or a carriage return is prefixed with a single
@@ -403,7 +404,7 @@ def _form_page(plan: Plan, today: date, error: PlanError | None = None, status: 
 
 
 @bp.get("/plans/<code>/packs")
-@guard("plans.view")
+@guard("packs.view")
 def packs(code: str):
     """The page choosing a pack; its form comes back here and is sent on to the download."""
     plan = _plan_or_404(code)
@@ -421,7 +422,7 @@ def packs(code: str):
 
 
 @bp.get("/plans/<code>/packs/<any(jwg, asomm, midterm, final):kind>.<any(xlsx, csv, pdf):fmt>")
-@guard("plans.view")
+@guard("packs.view")
 def pack(code: str, kind: str, fmt: str):
     plan = _plan_or_404(code)
     today = utcnow().date()

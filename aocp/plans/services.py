@@ -136,6 +136,16 @@ def update_plan(actor: User, plan: Plan, *, name: str, start_year, end_year, tit
     return plan
 
 
+def share_with_partners(actor: User, plan: Plan, shared: bool) -> Plan:
+    """Show (or stop showing) the plan's structure and published rates to partners; reports stay ASEAN's."""
+    require(actor, "plans.manage", plan)
+    if plan.shared_with_partners != shared:
+        plan.shared_with_partners = shared
+        db.session.flush()
+        audit.record("plan.shared" if shared else "plan.unshared", actor, plan, {"code": plan.code})
+    return plan
+
+
 # Structure
 
 def add_area(actor: User, plan: Plan, *, code: str, name: str, key_focus: str = "",

@@ -21,8 +21,8 @@ from aocp.meetings.models import ActionItem
 from aocp.orgs.models import Body, Organisation
 from aocp.plans import access, bp, charts, imports, rates, reports, services
 from aocp.plans.forms import (ActionLineForm, AreaForm, CarryOverForm, ImportForm, MilestoneForm, PlanForm,
-                              ReportForm, ReviewForm, StrategyForm, fill_area, fill_carry, fill_line, fill_plan,
-                              fill_strategy)
+                              ReportForm, ReviewForm, SharingForm, StrategyForm, fill_area, fill_carry, fill_line,
+                              fill_plan, fill_strategy)
 from aocp.plans.models import LINE_STATUSES, PLAN_STATUSES, REPORT_STATES, ActionLine, Plan, ProgressReport, Strategy
 from aocp.plans.services import PlanError
 from aocp.policy import can, guard, record_denial, require
@@ -58,7 +58,11 @@ def plan_labels():
 # Loading
 
 def _plan(code: str) -> Plan:
+    """The plan, if the viewer may see it: a plan not shared with partners is unknown to them (404)."""
     plan = services.plan_by_code(code) if len(code) <= 32 else None
+    if plan is not None and not can(current_user, "plans.view", plan):
+        record_denial(current_user, "plans.view")
+        plan = None
     if plan is None:
         raise PageError(404, f"There is no plan with the code {code[:40]}.")
     return plan
@@ -119,8 +123,8 @@ def _form_page(form, heading: str, plan: Plan | None, back: str, status: int = 2
 @bp.get("/plans/")
 @guard("plans.view")
 def index():
-    page = db.paginate(select(Plan).order_by(Plan.start_year.desc(), Plan.code), page=_page_arg(), per_page=20,
-                       error_out=False)
+    page = db.paginate(select(Plan).where(access.visible_plans_clause(current_user, Plan))
+                       .order_by(Plan.start_year.desc(), Plan.code), page=_page_arg(), per_page=20, error_out=False)
     ids = [p.id for p in page.items]
     counts = dict(db.session.execute(select(ActionLine.plan_id, func.count(ActionLine.id))
                                      .where(ActionLine.plan_id.in_(ids)).group_by(ActionLine.plan_id)).all()) \
@@ -184,13 +188,27 @@ def plan(code: str):
         flags.setdefault(f.action_line_id, []).append(f.flag)
     line_flags = {line_id: charts.worst_flag(values) for line_id, values in flags.items()}
     return render_template("plans/plan.html", plan=plan, states=states, line_flags=line_flags,
-                           packs_url=_packs_url(plan))
+                           packs_url=_packs_url(plan), sharing_form=SharingForm())
 
 
 def _packs_url(plan: Plan) -> str | None:
-    if "plans.packs" in current_app.view_functions:
+    if "plans.packs" in current_app.view_functions and can(current_user, "packs.view"):
         return url_for("plans.packs", code=plan.code)
     return None
+
+
+@bp.post("/plans/<code>/sharing")
+@guard("plans.manage")
+def sharing(code: str):
+    plan = _plan(code)
+    form = SharingForm()
+    if not form.validate_on_submit():
+        raise PageError(400, "The form expired or was incomplete; open the plan and try again.")
+    services.share_with_partners(current_user, plan, form.shared.data == "yes")
+    db.session.commit()
+    flash("Partners (observers) now see this plan's structure and published rates; its reports and packs stay "
+          "with ASEAN." if plan.shared_with_partners else "Only ASEAN sees this plan now.", "success")
+    return redirect(url_for(".plan", code=plan.code))
 
 
 # Structure
@@ -363,7 +381,7 @@ def line(code: str, line_code: str):
     filed = db.session.execute(select(ProgressReport).where(ProgressReport.action_line_id == line.id)
                                .options(selectinload(ProgressReport.evidence))
                                .order_by(ProgressReport.year.desc(), ProgressReport.quarter.desc())).scalars().all()
-    visible_reports = [r for r in filed if access.can_read_report(current_user, r)]
+    visible_reports = [r for r in filed if can(current_user, "reports.view", r)]
     doc_ids = {e.document_id for r in visible_reports for e in r.evidence}
     documents = db.session.execute(select(Document).where(Document.id.in_(doc_ids), visible_clause(current_user))
                                    .order_by(Document.title)).scalars().all() if doc_ids else []
@@ -380,7 +398,8 @@ def line(code: str, line_code: str):
     quarters = [(y, q) for y in reversed(plan.years) for q in (4, 3, 2, 1) if current and (y, q) < current]
     return render_template("plans/line.html", plan=plan, line=line, status=status, flags=flags,
                            reports=visible_reports, documents=documents, items=items, carried_into=carried_into,
-                           current=current, quarters=quarters, may_edit=can(current_user, "reports.edit", line))
+                           current=current, quarters=quarters, may_edit=can(current_user, "reports.edit", line),
+                           reports_readable=can(current_user, "reports.view"))
 
 
 # Progress reports
@@ -423,7 +442,7 @@ def _int_or_none(raw: str | None) -> int | None:
 
 
 @bp.route("/plans/<code>/lines/<line_code>/reports/<int:year>/Q<int:quarter>", methods=["GET", "POST"])
-@guard("plans.view")
+@guard("reports.view")
 def report(code: str, line_code: str, year: int, quarter: int):
     plan = _plan(code)
     line = _line(plan, line_code)
@@ -438,8 +457,8 @@ def report(code: str, line_code: str, year: int, quarter: int):
     report = reports.get_report(line, year, quarter)
     if report is None and not can(current_user, "reports.edit", line) and request.method == "GET":
         raise PageError(404, f"No report on {line.code} has been filed for {year} Q{quarter}.")
-    if report is not None and not access.can_read_report(current_user, report):
-        record_denial(current_user, "plans.view")
+    if report is not None and not can(current_user, "reports.view", report):
+        record_denial(current_user, "reports.view")
         raise PageError(404, f"No report on {line.code} has been filed for {year} Q{quarter}.")
     form, review = _report_form(report), ReviewForm(formdata=None)
     milestone_values = {m.id: str(mp.percent) for mp in (report.milestone_progress if report else [])
@@ -489,7 +508,8 @@ def report(code: str, line_code: str, year: int, quarter: int):
                            form=form, review=review, milestone_values=milestone_values, may_edit=may_edit,
                            may_review=may_review, evidence=evidence, conflict=conflict,
                            history=reports.revisions(report) if report else [],
-                           deadline=reports.report_deadline(year, quarter)), status
+                           deadline=reports.report_deadline(year, quarter),
+                           readers=access.report_readers(report, line)), status
 
 
 def _apply(action: str, line: ActionLine, year: int, quarter: int, report: ProgressReport | None, form: ReportForm,
@@ -527,7 +547,9 @@ def dashboard(code: str):
     numbers = rates.dashboard(plan, as_of)
     summary, overdue, trend = numbers.summary, numbers.overdue, numbers.trend
     # Only a plan being implemented in the date's year can be missing reports for it (missing_reports' own rule).
-    due = plan.status == "active" and plan.start_year <= as_of.year <= plan.end_year
+    # Who has filed what is ASEAN's business: partners see the rates only.
+    due = (plan.status == "active" and plan.start_year <= as_of.year <= plan.end_year
+           and can(current_user, "reports.view"))
     missing = reports.missing_reports(as_of, plan, numbers.statuses) if due else []
     groups = [("area", "Programme area", summary.by_area), ("strategy", "Strategy", summary.by_strategy),
               ("working_group", "Working group", summary.by_working_group), ("lead", "Lead country", summary.by_lead)]
@@ -542,11 +564,11 @@ def dashboard(code: str):
     return render_template("plans/dashboard.html", plan=plan, as_of=as_of, summary=summary, overdue=overdue,
                            missing=missing, trend=trend, groups=groups, group_charts=group_charts,
                            trend_chart=trend_chart, status_chart=status_chart, packs_url=_packs_url(plan),
-                           quarter=reports.quarter_of(as_of))
+                           quarter=reports.quarter_of(as_of), reports_readable=can(current_user, "reports.view"))
 
 
 @bp.get("/plans/<code>/matrix")
-@guard("plans.view")
+@guard("packs.view")
 def matrix(code: str):
     plan = _plan(code)
     as_of = _as_of()

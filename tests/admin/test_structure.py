@@ -214,6 +214,28 @@ def test_body_cannot_report_to_itself(app, admin):
     assert get_body(app, "JWG")[1] == "ASOMM"
 
 
+def test_a_body_page_shows_its_members_only_to_fellow_members_and_asec(app, make_user):
+    make_user("delegate", name="Siti Rahman", org_code="MYS", bodies={"WGSMD": "chair"})
+    url = f"/admin/bodies/{body_id(app, 'WGSMD')}"
+    for uid in (make_user("observer", org_code="JPN", bodies={"WGTIM": "observer"}),
+                make_user("delegate", org_code="THA", bodies={"WGTIM": "member"})):
+        page = new_client(app, uid).get(url).get_data(as_text=True)
+        assert "Working Group on Sustainable Minerals Development" in page
+        assert "Siti Rahman" not in page and "Only the body's own members and ASEC" in page
+    for uid in (make_user("delegate", org_code="THA", bodies={"WGSMD": "member"}), make_user("asec_staff")):
+        assert "Siti Rahman" in new_client(app, uid).get(url).get_data(as_text=True)
+
+
+def test_the_bodies_list_counts_members_only_where_one_may_see_them(app, make_user):
+    make_user("delegate", bodies={"WGSMD": "member"})
+    page = new_client(app, make_user("observer", org_code="JPN", bodies={"WGTIM": "observer"})
+                      ).get("/admin/bodies").get_data(as_text=True)
+    row = page[page.index(">WGSMD</a>"):]
+    assert "<td>—</td>" in row[:row.index("</tr>")]
+    row = page[page.index(">WGTIM</a>"):]
+    assert "<td>1</td>" in row[:row.index("</tr>")]
+
+
 def test_delegates_cannot_add_bodies(app, make_user):
     delegate = new_client(app, make_user("delegate"))
     assert delegate.get("/admin/bodies/new").status_code == 403

@@ -101,6 +101,28 @@ def test_one_body_lists_its_members(client, delegate, make_user, make_token):
     assert sorted(m["email"] for m in data["members"]) == ["delegate@example.org", "obs@example.org"]
 
 
+def test_someone_outside_a_body_sees_its_name_and_description_but_not_its_members(client, make_user,
+                                                                                   make_token):
+    make_user("delegate", email="smd-member@example.org", bodies={"WGSMD": "member"})
+    observer = make_user("observer", email="jp@example.org", org_code="JPN", bodies={"WGTIM": "observer"})
+    outsider = make_user("delegate", email="outsider@example.org", bodies={"WGTIM": "member"})
+    for uid in (observer, outsider):
+        r = client.get("/api/v1/bodies/WGSMD", headers=bearer(make_token(uid)))
+        data = r.get_json()
+        assert r.status_code == 200 and data["code"] == "WGSMD" and data["name"] and "description" in data
+        assert data["members_visible"] is False and "members" not in data
+        assert "smd-member@example.org" not in r.get_data(as_text=True)
+
+
+def test_fellow_members_and_asec_see_a_bodys_members_with_their_emails(client, make_user, make_token):
+    member = make_user("delegate", email="smd-member@example.org", bodies={"WGSMD": "member"})
+    observer = make_user("observer", email="jp@example.org", org_code="JPN", bodies={"WGSMD": "observer"})
+    for uid in (member, observer, make_user("asec_staff"), make_user("asec_admin", mfa_on=True)):
+        data = client.get("/api/v1/bodies/WGSMD", headers=bearer(make_token(uid))).get_json()
+        assert data["members_visible"] is True
+        assert sorted(m["email"] for m in data["members"]) == ["jp@example.org", "smd-member@example.org"]
+
+
 @pytest.mark.parametrize("code", ["NOPE", "WGTIM%0A", "%E2%80%AEWGTIM", "WGT%25IM"])
 def test_an_unknown_body_is_a_404_json_error(client, delegate, make_token, code):
     assert_error(client.get(f"/api/v1/bodies/{code}", headers=bearer(make_token(delegate))), 404, "not_found")

@@ -66,8 +66,8 @@ def test_every_plan_route_needs_a_token(client, ppl):
         assert_error(client.get(PREFIX + path), 401, "unauthorized")
 
 
-@pytest.mark.parametrize("who", ["admin", "staff", "lead_focal", "other_delegate", "chair", "observer"])
-def test_every_role_reads_the_plans_and_their_structure(client, ppl, who):
+@pytest.mark.parametrize("who", ["admin", "staff", "lead_focal", "other_delegate", "chair"])
+def test_all_of_asean_reads_the_plans_and_their_structure(client, ppl, who):
     r = client.get(f"{PREFIX}/plans", headers=getattr(ppl, who).headers)
     assert r.status_code == 200
     data = r.get_json()
@@ -85,10 +85,10 @@ def test_every_role_reads_the_plans_and_their_structure(client, ppl, who):
 
 
 def test_unknown_plans_and_bad_filters(client, ppl):
-    assert_error(client.get(f"{PREFIX}/plans/NOPE", headers=ppl.observer.headers), 404, "not_found")
-    assert_error(client.get(f"{PREFIX}/plans/AB%00C/rates", headers=ppl.observer.headers), 400)
-    assert_error(client.get(f"{PREFIX}/plans?status=open", headers=ppl.observer.headers), 400)
-    assert_error(client.get(f"{PREFIX}/plans?page=zero", headers=ppl.observer.headers), 400)
+    assert_error(client.get(f"{PREFIX}/plans/NOPE", headers=ppl.other_delegate.headers), 404, "not_found")
+    assert_error(client.get(f"{PREFIX}/plans/AB%00C/rates", headers=ppl.other_delegate.headers), 400)
+    assert_error(client.get(f"{PREFIX}/plans?status=open", headers=ppl.other_delegate.headers), 400)
+    assert_error(client.get(f"{PREFIX}/plans?page=zero", headers=ppl.other_delegate.headers), 400)
 
 
 def test_asec_creates_a_plan_and_it_is_audited(app, client, ppl):
@@ -140,7 +140,7 @@ def _codes(client, headers, query: str) -> list[str]:
 
 
 def test_action_lines_are_filtered_by_plan_area_strategy_working_group_lead_and_status(app, client, ppl):
-    h = ppl.observer.headers
+    h = ppl.other_delegate.headers
     r = client.get(f"{PREFIX}/action-lines?plan=AMCAP-III-P2&per_page=10", headers=h).get_json()
     assert (r["total"], r["pages"], len(r["items"])) == (30, 3, 10)
     assert _codes(client, h, "plan=AMCAP-III-P2&strategy=TI1") == ["TI1.1", "TI1.2", "TI1.3"]
@@ -169,7 +169,7 @@ def test_the_action_line_list_takes_the_same_queries_for_more_lines(app, client,
                 line(f"T1.{i}", plan).leads = [org("MYS"), org("THA")]
                 line(f"T1.{i}", plan).participants = [org("JPN")]
         db.session.commit()
-    client.get(f"{PREFIX}/action-lines?plan=SMALL-PLAN", headers=ppl.observer.headers).close()  # warm up
+    client.get(f"{PREFIX}/action-lines?plan=SMALL-PLAN", headers=ppl.other_delegate.headers).close()  # warm up
     counts = []
     for code in ("SMALL-PLAN", "LARGE-PLAN"):
         with app.app_context():
@@ -179,7 +179,7 @@ def test_the_action_line_list_takes_the_same_queries_for_more_lines(app, client,
                 seen["n"] += 1
             event.listen(db.engine, "before_cursor_execute", count)
             try:
-                r = client.get(f"{PREFIX}/action-lines?plan={code}&per_page=200", headers=ppl.observer.headers)
+                r = client.get(f"{PREFIX}/action-lines?plan={code}&per_page=200", headers=ppl.other_delegate.headers)
             finally:
                 event.remove(db.engine, "before_cursor_execute", count)
         assert r.status_code == 200 and all(i["leads"] == ["MYS", "THA"] for i in r.get_json()["items"])
@@ -188,13 +188,13 @@ def test_the_action_line_list_takes_the_same_queries_for_more_lines(app, client,
 
 
 def test_an_action_line_is_read_with_its_milestones_and_unknown_ids_are_404(client, ppl):
-    r = client.get(f"{PREFIX}/action-lines/{ppl.ti11}", headers=ppl.observer.headers)
+    r = client.get(f"{PREFIX}/action-lines/{ppl.ti11}", headers=ppl.other_delegate.headers)
     data = r.get_json()
     assert r.status_code == 200 and data["code"] == "TI1.1" and data["working_group"] == "WGTIM"
     assert data["status"] == "not_started" and data["can_report"] is False and data["can_manage"] is False
     assert client.get(f"{PREFIX}/action-lines/{ppl.ti11}", headers=ppl.lead_delegate.headers
                       ).get_json()["can_report"] is True
-    assert_error(client.get(f"{PREFIX}/action-lines/999999", headers=ppl.observer.headers), 404)
+    assert_error(client.get(f"{PREFIX}/action-lines/999999", headers=ppl.other_delegate.headers), 404)
 
 
 def test_asec_changes_an_action_line_and_others_may_not(app, client, ppl):
@@ -227,14 +227,14 @@ def test_a_bad_action_line_change_is_422_and_changes_nothing(app, client, ppl, p
 
 def test_milestones_are_listed_and_added_by_asec(app, client, ppl):
     url = f"{PREFIX}/action-lines/{ppl.ti11}/milestones"
-    assert client.get(url, headers=ppl.observer.headers).get_json() == {"items": []}
+    assert client.get(url, headers=ppl.other_delegate.headers).get_json() == {"items": []}
     assert_error(client.post(url, headers=ppl.lead_focal.headers, json={"year": 2025, "text": "Workshop"}), 403)
     r = client.post(url, headers=ppl.staff.headers, json={"year": 2025, "text": "Workshop", "target": "30 people",
                                                          "due_on": "2025-06-30"})
     assert r.status_code == 201 and r.get_json()["due_on"] == "2025-06-30"
     r = client.post(url, headers=ppl.staff.headers, json={"year": 2024, "text": "Study"})
     assert r.get_json()["due_on"] == "2024-12-31"
-    items = client.get(url, headers=ppl.observer.headers).get_json()["items"]
+    items = client.get(url, headers=ppl.other_delegate.headers).get_json()["items"]
     assert [m["text"] for m in items] == ["Study", "Workshop"]
 
 
@@ -266,8 +266,9 @@ def test_the_whole_report_workflow_through_the_api(app, client, ppl):
     assert (report["state"], report["status"], report["can_edit"]) == ("draft", "on_track", True)
     version = report["version"]
     # The draft stays with the lead country and ASEC.
-    for who in ("observer", "other_delegate", "chair"):
+    for who in ("other_delegate", "chair"):
         assert_error(client.get(url, headers=getattr(ppl, who).headers), 404)
+    assert_error(client.get(url, headers=ppl.observer.headers), 403)  # partners read no report at all
     assert client.get(url, headers=ppl.staff.headers).status_code == 200
 
     r = client.put(url, headers=ppl.lead_focal.headers, json={"version": version, "status": "delayed",
@@ -277,8 +278,9 @@ def test_the_whole_report_workflow_through_the_api(app, client, ppl):
     r = client.post(_report_url(ppl, action="submit"), headers=ppl.lead_focal.headers, json={"version": version})
     assert r.status_code == 200 and r.get_json()["state"] == "submitted"
     version = r.get_json()["version"]
-    seen = client.get(url, headers=ppl.observer.headers).get_json()
+    seen = client.get(url, headers=ppl.other_delegate.headers).get_json()
     assert seen["state"] == "submitted" and seen["can_review"] is False
+    assert_error(client.get(url, headers=ppl.observer.headers), 403)
     assert client.get(url, headers=ppl.chair.headers).get_json()["can_review"] is True
 
     assert_error(client.post(_report_url(ppl, action="return"), headers=ppl.other_chair.headers,
@@ -302,7 +304,7 @@ def test_the_whole_report_workflow_through_the_api(app, client, ppl):
     version = r.get_json()["version"]
     # Locked from now on.
     assert_error(client.put(url, headers=ppl.staff.headers, json={"version": version, "status": "delayed"}), 409)
-    assert client.get(f"{PREFIX}/action-lines/{ppl.ti11}", headers=ppl.observer.headers
+    assert client.get(f"{PREFIX}/action-lines/{ppl.ti11}", headers=ppl.other_delegate.headers
                       ).get_json()["status"] == "completed"
     with app.app_context():
         actions = list(db.session.execute(select(AuditEntry.action).where(AuditEntry.action.like("report.%"))
@@ -369,8 +371,8 @@ def test_bad_report_input_is_refused_and_nothing_is_created(app, client, ppl, pa
 
 
 def test_reading_a_report_with_quarter_5_is_a_400_and_a_missing_one_404(client, ppl):
-    assert_error(client.get(_report_url(ppl, 2025, 5), headers=ppl.observer.headers), 400)
-    assert_error(client.get(_report_url(ppl, 2024, 1), headers=ppl.observer.headers), 404)
+    assert_error(client.get(_report_url(ppl, 2025, 5), headers=ppl.other_delegate.headers), 400)
+    assert_error(client.get(_report_url(ppl, 2024, 1), headers=ppl.other_delegate.headers), 404)
     assert_error(client.post(_report_url(ppl, action="submit"), headers=ppl.lead_focal.headers,
                              json={"version": 1}), 404)
 
@@ -408,7 +410,7 @@ def test_rates_match_hand_computed_numbers_and_a_past_date_excludes_later_report
         file_accepted(staff, admin, line("T1.2", plan), 2022, 3, "completed", {m2.id: 100})  # accepted today
         db.session.commit()
 
-    r = client.get(f"{PREFIX}/plans/RATES-PLAN/rates?as_of=2022-09-30", headers=ppl.observer.headers)
+    r = client.get(f"{PREFIX}/plans/RATES-PLAN/rates?as_of=2022-09-30", headers=ppl.other_delegate.headers)
     assert r.status_code == 200
     data = r.get_json()
     assert data["as_of"].startswith("2022-09-30T23:59:59")
@@ -424,7 +426,7 @@ def test_rates_match_hand_computed_numbers_and_a_past_date_excludes_later_report
     assert [(t["year"], t["quarter"], t["percent"]) for t in data["trend"]][-3:] == [
         (2022, 1, 0), (2022, 2, 33), (2022, 3, 33)]
 
-    now = client.get(f"{PREFIX}/plans/RATES-PLAN/rates", headers=ppl.observer.headers).get_json()
+    now = client.get(f"{PREFIX}/plans/RATES-PLAN/rates", headers=ppl.other_delegate.headers).get_json()
     assert now["overall"] == {"completed": 2, "counted": 3, "percent": 67}  # 2/3 = 66.7% -> 67%
     # Today the 2025 milestone is due too, with nothing reported: (100 + 100 + 0) / 3 = 66.7% -> 67%.
     assert now["milestones"] == {"due": 3, "percent_sum": 200, "percent": 67}
@@ -436,7 +438,7 @@ def test_rates_match_hand_computed_numbers_and_a_past_date_excludes_later_report
 @pytest.mark.parametrize("as_of", ["2022-02-30", "30-09-2022", "2099-01-01", "yesterday"])
 def test_a_bad_as_of_date_is_a_400(client, ppl, as_of):
     error = assert_error(client.get(f"{PREFIX}/plans/AMCAP-III-P2/rates?as_of={as_of}",
-                                    headers=ppl.observer.headers), 400)
+                                    headers=ppl.other_delegate.headers), 400)
     assert "as_of" in error["fields"]
 
 

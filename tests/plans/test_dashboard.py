@@ -21,9 +21,9 @@ MATRIX = f"/plans/{PHASE2}/matrix"
 
 @pytest.fixture
 def viewer(app, people):
-    """A browser signed in as the observer (everyone signed in may see dashboards)."""
+    """A browser signed in as a Member State's delegate who leads nothing (all of ASEAN sees dashboards)."""
     b = Browser(app)
-    sign_in(app, b, people["observer"].id)
+    sign_in(app, b, people["other_delegate"].id)
     return b
 
 
@@ -203,3 +203,4 @@ def test_the_demo_progress_is_added_once_and_fills_the_dashboard(app, ctx, make_
     assert rates.achievement_rate(plan).completed == 3  # TI1.1, TI2.1, MD1.1
     assert rates.achievement_rate(plan, date(2024, 12, 31)).completed == 0  # history dated to the deadlines
     assert rates.achievement_rate(plan, date(2025, 10, 31)).completed == 3
+    assert plan.shared_with_partners  # the demo's observers see the structure and rates, not the reports

@@ -100,19 +100,31 @@ def test_a_good_request_defaults_to_today_and_drops_what_the_kind_does_not_use(c
     assert wanted == packs.PackRequest("jwg", 2025, 3, date(2025, 10, 31))
 
 
-@pytest.mark.parametrize("who", ["staff", "lead_focal", "other_delegate", "chair", "observer"])
-def test_everyone_who_sees_plans_gets_the_packs_page(client, people, who):
+@pytest.mark.parametrize("who", ["staff", "lead_focal", "other_delegate", "chair"])
+def test_all_of_asean_gets_the_packs_page_and_is_told_who_may_see_a_pack(client, people, who):
     login(client, people[who].email)
     r = client.get("/plans/AMCAP-III-P2/packs")
     page = r.get_data(as_text=True)
     assert r.status_code == 200
     assert "Review packs" in page and "JWG quarterly monitoring report" in page and "Final-Term Review" in page
+    assert "Who can see a pack, and why" in page and "Partners (observers) cannot" in page
+
+
+def test_a_partner_gets_403_for_the_packs_page_and_every_pack_even_of_a_shared_plan(client, history):
+    phase2().shared_with_partners = True
+    db.session.commit()
+    login(client, history["observer"].email)
+    assert client.get("/plans/AMCAP-III-P2/packs").status_code == 403
+    for kind in ("jwg.xlsx?year=2025&quarter=3", "asomm.csv?year=2025", "midterm.pdf", "final.csv"):
+        r = client.get(f"/plans/AMCAP-III-P2/packs/{kind}")
+        assert r.status_code == 403 and r.mimetype == "text/html", kind
+        assert b"Filed late in 2026" not in r.data and b"SUM(A1:A9)" not in r.data
 
 
 def test_signed_out_visitors_are_sent_to_sign_in_and_unknown_plans_are_not_found(client, people):
     r = client.get("/plans/AMCAP-III-P2/packs/jwg.csv?year=2025&quarter=3")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
-    login(client, people["observer"].email)
+    login(client, people["other_delegate"].email)
     assert client.get("/plans/NO-SUCH-PLAN/packs").status_code == 404
     assert client.get("/plans/AB%00C/packs/final.csv").status_code in (400, 404)
     assert client.get("/plans/NO-SUCH-PLAN/packs/final.csv").status_code == 404
@@ -147,8 +159,8 @@ def test_bad_downloads_re_render_the_page_with_400_and_change_nothing(client, pe
 # --- content, read back ------------------------------------------------------------------------------
 
 def test_the_jwg_workbook_as_of_a_past_date_leaves_out_later_reports_and_escapes_formulas(client, history):
-    r, data = _download(client, history["observer"], f"/plans/AMCAP-III-P2/packs/jwg.xlsx?year=2025&quarter=3"
-                                                     f"&as_of={PAST}")
+    r, data = _download(client, history["other_delegate"], f"/plans/AMCAP-III-P2/packs/jwg.xlsx?year=2025"
+                                                           f"&quarter=3&as_of={PAST}")
     assert r.status_code == 200 and r.mimetype == packs.FORMATS["xlsx"]
     assert r.headers["Content-Disposition"] == \
         "attachment; filename=AMCAP-III-P2-JWG-monitoring-2025-Q3-as-of-2025-10-31.xlsx"
@@ -218,7 +230,8 @@ def test_the_midterm_review_workbook_has_the_review_columns(client, history):
 
 
 def test_the_asomm_report_takes_the_years_newest_accepted_report(client, history):
-    r, data = _download(client, history["observer"], f"/plans/AMCAP-III-P2/packs/asomm.xlsx?year=2025&as_of={PAST}")
+    r, data = _download(client, history["other_delegate"],
+                        f"/plans/AMCAP-III-P2/packs/asomm.xlsx?year=2025&as_of={PAST}")
     assert "AMCAP-III-P2-ASOMM-report-2025-as-of-2025-10-31.xlsx" in r.headers["Content-Disposition"]
     lines = {row[0]: row for row in _sheet_rows(data, "Action lines")[1:]}
     assert lines["TI1.1"][5:9] == ("Completed", 80, "2025 Q3", "'" + HOSTILE)
