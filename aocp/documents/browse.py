@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from aocp.documents import queries, services
 from aocp.documents.models import DOC_TYPES
-from aocp.documents.views import bp
+from aocp.documents import bp
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import guard

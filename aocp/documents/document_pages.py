@@ -12,7 +12,7 @@ from aocp.documents.downloads import previewable
 from aocp.documents.forms import CommentForm, VersionForm
 from aocp.documents.loading import load_document
 from aocp.documents.models import Document, DocumentComment, DocumentVersion
-from aocp.documents.views import bp
+from aocp.documents import bp
 from aocp.extensions import db
 from aocp.forms import ActionForm
 from aocp.meetings.models import Meeting

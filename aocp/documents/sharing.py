@@ -11,7 +11,7 @@ from aocp.documents.form_input import field_error, form_errors, refused_here, wa
 from aocp.documents.forms import AccessForm, DetailsForm, UploadForm, fill_choices, meeting_choices
 from aocp.documents.loading import load_document
 from aocp.documents.models import DOC_TYPES, Document
-from aocp.documents.views import bp
+from aocp.documents import bp
 from aocp.extensions import db
 from aocp.http import body_by_code
 from aocp.meetings.models import Meeting

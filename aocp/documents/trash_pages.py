@@ -8,7 +8,7 @@ from aocp.documents import queries, services
 from aocp.documents.browse import PER_PAGE, page_arg
 from aocp.documents.loading import load_document
 from aocp.documents.storage import storage
-from aocp.documents.views import bp
+from aocp.documents import bp
 from aocp.extensions import db
 from aocp.forms import ActionForm
 from aocp.policy import guard

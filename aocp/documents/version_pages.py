@@ -10,7 +10,7 @@ from aocp.documents.downloads import previewable, send
 from aocp.documents.form_input import form_errors, refused_here, wants_upload_json
 from aocp.documents.forms import VersionForm
 from aocp.documents.loading import load_document, load_version
-from aocp.documents.views import bp
+from aocp.documents import bp
 from aocp.extensions import db
 from aocp.forms import ActionForm
 from aocp.policy import PermissionDenied, guard, record_denial

@@ -2,9 +2,28 @@
 same way, with the request layer's answers."""
 from __future__ import annotations
 
-from tests.api.conftest import assert_error
-from tests.api.test_documents_api import API, people, upload, wgtim_doc  # noqa: F401  (fixtures)
+import pytest
+
+from tests.api.conftest import assert_error, bearer
+from tests.api.test_documents_api import API, upload
 from tests.conftest import login
+
+
+@pytest.fixture
+def people(make_user, make_token):
+    """Write-scope tokens for a WGTIM member from Malaysia (the uploader) and a Philippine delegate in no body."""
+    uids = {"uploader": make_user("delegate", org_code="MYS", email="uploader@example.org", bodies={"WGTIM": "member"}),
+            "outsider": make_user("delegate", org_code="PHL", email="outsider@example.org")}
+    return {name: bearer(make_token(uid, "write")) for name, uid in uids.items()}
+
+
+@pytest.fixture
+def wgtim_doc(client, people):
+    """A document only the members of WGTIM may open."""
+    r = upload(client, people["uploader"], "minutes.txt", b"Minutes.", title="WGTIM restricted minutes",
+               access="body", access_body="WGTIM")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return r.get_json()["id"]
 
 
 def test_a_document_the_caller_may_not_open_is_not_found_with_the_shared_answer(app, client, people, wgtim_doc):

@@ -1,21 +1,11 @@
-"""The documents blueprint and the template filters its pages use.
-
-The pages: browse.py (browse and search), sharing.py (upload, edit the details, change who may see it),
-document_pages.py (a document's page, who may see it, comments), version_pages.py (new versions, downloads,
-previews) and trash_pages.py (the trash). A document the viewer may not open answers 404 on every route (its
-existence is not revealed); one they may open but not change answers 403 (`loading.load_document`).
-"""
+"""The template filters of the document pages: file sizes, access levels, what an activity entry says."""
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint
-
 from aocp import audit
-from aocp.documents import access
+from aocp.documents import access, bp
 from aocp.documents.models import Document
-
-bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 ACTIVITY_LABELS = {
     "document.uploaded": "shared the document", "document.version_added": "uploaded a new version",
@@ -55,5 +45,3 @@ def activity_text(entry: audit.AuditEntry) -> str:
     details = json.loads(entry.details)
     return DOWNLOAD_LABELS.get(details.get("via"), "downloaded version {}").format(details.get("version", "?"))
 
-
-from aocp.documents import browse, document_pages, sharing, trash_pages, version_pages  # noqa: E402,F401
