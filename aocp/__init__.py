@@ -50,7 +50,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from aocp.accounts.views import bp as auth_bp
     from aocp.admin import bp as admin_bp
     from aocp.api import bp as api_bp
-    from aocp.documents.views import bp as documents_bp
+    from aocp.documents import bp as documents_bp
     from aocp.meetings import bp as meetings_bp, register_views as register_meeting_views
     from aocp.main import bp as main_bp
     from aocp.plans import bp as plans_bp, register_views as register_plan_views

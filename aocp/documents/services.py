@@ -59,6 +59,14 @@ class StorageUnavailable(DocumentError):
         self.status = 507 if err.errno in (errno.ENOSPC, errno.EDQUOT) else 503
 
 
+def refusal_status(err: DocumentError, otherwise: int) -> int:
+    """The status a refusal answers with: 507 or 503 when the file could not be stored, 413 when it went past
+    the size limit, else `otherwise` (a page's 400, the API's 422)."""
+    if isinstance(err, StorageUnavailable):
+        return err.status
+    return 413 if isinstance(err.__context__, TooLarge) else otherwise
+
+
 @dataclass
 class Details:
     """What a person says about a document (everything but the file and who may see it)."""
