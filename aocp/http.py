@@ -95,21 +95,20 @@ def checked(obj, what: str, view_rule: str, rule: str | None = None):
 
 def is_code(code) -> bool:
     """Organisation and body codes are short runs of ASCII letters and digits (never NUL or other oddities)."""
-    return isinstance(code, str) and 0 < len(code.strip()) <= 16 and code.strip().isascii() \
-        and code.strip().isalnum()
+    return isinstance(code, str) and 0 < len(code) <= 16 and code.isascii() and code.isalnum()
 
 
 def org_by_code(code) -> Organisation | None:
     if not is_code(code):
         return None
-    return db.session.execute(select(Organisation).where(Organisation.code == code.strip().upper())
+    return db.session.execute(select(Organisation).where(Organisation.code == code.upper())
                               ).scalar_one_or_none()
 
 
 def body_by_code(code) -> Body | None:
     if not is_code(code):
         return None
-    return db.session.execute(select(Body).where(Body.code == code.strip().upper())).scalar_one_or_none()
+    return db.session.execute(select(Body).where(Body.code == code.upper())).scalar_one_or_none()
 
 
 # --- reading input ------------------------------------------------------------------------------------
