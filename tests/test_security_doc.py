@@ -28,7 +28,7 @@ COLUMNS = {"Documents": "documents.view", "Body members": "bodies.members", "Mee
 def read_table() -> tuple[list[str], dict[str, list[str]]]:
     """The header and the rows (by role code) of the table under "What each role may read"."""
     text = DOC.read_text(encoding="utf-8")
-    section = text.split("## What each role may read", 1)[1]
+    section = text.split("## What each role may read", 1)[1].split("\n## ", 1)[0]  # up to the next section
     lines = [ln.strip() for ln in section.splitlines() if ln.strip().startswith("|")]
     cells = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines]
     header, rows = cells[0], [c for c in cells[2:]]
