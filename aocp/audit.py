@@ -5,7 +5,7 @@ with a secret kept outside the database (AOCP_AUDIT_KEY, named on the row by `ke
 removed or reordered row breaks the chain and `flask audit verify` finds it, and a copy of the database
 without the key cannot write an entry that verifies. Entries written before keyed hashing (key_id NULL)
 keep their unkeyed SHA-256 and verify as such, but only ahead of the first keyed entry.
-Entries are written in the caller's transaction: a change and its audit row commit together.
+Entries are written in the caller's transaction, as it commits: a change and its audit row commit together.
 Never pass a password, token or code in `details`.
 """
 from __future__ import annotations
@@ -86,10 +86,12 @@ def keys() -> tuple[str, dict[str, bytes]]:
 
 def record(action: str, actor=None, target=None, details: dict | None = None,
            actor_email: str | None = None) -> AuditEntry:
-    """Append an entry in the current transaction. `target` is a model instance or (type, id).
+    """Append an entry to the current transaction. `target` is a model instance or (type, id).
 
-    It locks the chain's head until the transaction ends: callers commit soon after (a download commits
-    right away), so writers wait for one INSERT and one UPDATE each, not for each other's work.
+    The entry joins the chain when the transaction commits (`_chain`): the chain's head is locked only then,
+    as the transaction's last step, so it is never held while the transaction waits for other rows (a head
+    locked first and a row locked after it, in one transaction, against the opposite order in another, was a
+    deadlock), and writers wait for one INSERT and one UPDATE each.
     """
     if isinstance(target, tuple):
         target_type, target_id = target
@@ -97,29 +99,44 @@ def record(action: str, actor=None, target=None, details: dict | None = None,
         target_type, target_id = target.__tablename__, target.id
     else:
         target_type, target_id = "", ""
-    key_id, known = keys()
-    head = db.session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_hash=GENESIS,
-                         last_id=db.session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0))))
-        db.session.add(head)
     entry = AuditEntry(
-        id=head.last_id + 1, created_at=utcnow(), action=action,
-        actor_id=getattr(actor, "id", None),
+        created_at=utcnow(), action=action, actor_id=getattr(actor, "id", None),
         actor_email=actor_email if actor_email is not None else getattr(actor, "email", "") or "",
         target_type=target_type, target_id=str(target_id or ""),
         ip=(request.remote_addr or "")[:64] if has_request_context() else "",
         details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
-        prev_hash=head.last_hash, key_id=key_id,
     )
-    entry.hash = entry.keyed_hash(known[key_id])
-    head.last_hash, head.last_id = entry.hash, entry.id
-    db.session.add(entry)
-    db.session.flush()
-    every = current_app.config.get("AUDIT_HEAD_LOG_EVERY", 0)
-    if every and entry.id % every == 0:
-        db.session.info["audit_head"] = (entry.id, entry.hash, key_id)
+    db.session.info.setdefault("audit_pending", []).append(entry)
     return entry
+
+
+@event.listens_for(Session, "before_commit")
+def _chain(session) -> None:
+    """Give the transaction's entries their ids and hashes under the head's lock, and add them."""
+    pending = session.info.pop("audit_pending", None)
+    if not pending:
+        return
+    key_id, known = keys()
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_hash=GENESIS,
+                         last_id=session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0))))
+        session.add(head)
+    for entry in pending:
+        entry.id, entry.prev_hash, entry.key_id = head.last_id + 1, head.last_hash, key_id
+        entry.hash = entry.keyed_hash(known[key_id])
+        head.last_hash, head.last_id = entry.hash, entry.id
+        session.add(entry)
+        every = current_app.config.get("AUDIT_HEAD_LOG_EVERY", 0)
+        if every and entry.id % every == 0:
+            session.info["audit_head"] = (entry.id, entry.hash, key_id)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session, transaction) -> None:
+    # Entries of a transaction that did not commit are not written, as the change they record is not.
+    if transaction.parent is None:
+        session.info.pop("audit_pending", None)
 
 
 @event.listens_for(Session, "after_commit")

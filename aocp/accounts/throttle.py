@@ -66,6 +66,8 @@ def register_failure(user: User, client: str, reason: str) -> None:
     """Count a failed attempt against this address and against the account."""
     audit.record("auth.failure", actor=user, details={"reason": reason})
     cfg, now, client = current_app.config, utcnow(), client_key(client)
+    # The account's row first, then the address's: the order a sign-in takes them, so the two never deadlock.
+    db.session.refresh(user, ["failed_logins", "last_failed_login_at", "locked_until"], with_for_update=True)
     row = _row_for_update(user, client)
     if row.last_failed_at is None or row.last_failed_at < now - _seconds("LOGIN_LOCKOUT_MAX_SECONDS"):
         row.lockouts = 0  # quiet for long enough: the next pause is a short one again
@@ -81,7 +83,6 @@ def register_failure(user: User, client: str, reason: str) -> None:
 
 
 def _count_for_account(user: User, now) -> None:
-    db.session.refresh(user, ["failed_logins", "last_failed_login_at", "locked_until"], with_for_update=True)
     window = _seconds("LOGIN_LOCKOUT_SECONDS")
     if user.last_failed_login_at is None or user.last_failed_login_at < now - window:
         user.failed_logins = 0
