@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from aocp.accounts import services, throttle
+from aocp.accounts import invitations as invites  # "invite" and "invitations" name views below
 from aocp.accounts.models import ROLES, USER_STATUSES, ApiToken, Invitation, User
 from aocp.admin import bp
 from aocp.admin.forms import InviteForm, MembershipForm, UserEditForm
@@ -59,7 +60,7 @@ def _invite_form(limit_org: Organisation | None = None) -> InviteForm:
 def _handle_invite(form: InviteForm, template: str, **context):
     if form.validate_on_submit():
         try:
-            inv = services.invite(current_user, form.email.data, form.name.data, _get_org(form.org.data),
+            inv = invites.invite(current_user, form.email.data, form.name.data, _get_org(form.org.data),
                                   form.role.data, form.bodies.data or [])
         except PermissionDenied:
             db.session.rollback()
@@ -111,7 +112,7 @@ def invitation_action(inv_id: int, action: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        (services.approve_nomination if action == "approve" else services.revoke_invitation)(current_user, inv)
+        (invites.approve_nomination if action == "approve" else invites.revoke_invitation)(current_user, inv)
     except services.AccountError as err:
         db.session.rollback()
         flash(str(err), "error")

@@ -6,7 +6,7 @@ from flask import abort, g, request
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from aocp.accounts import services
+from aocp.accounts import invitations, services
 from aocp.accounts.models import ROLES, User
 from aocp.api import bp
 from aocp.api.auth import api_guard
@@ -175,7 +175,7 @@ def create_invitation():
     if errors:
         return invalid(errors)
     try:
-        inv = services.invite(g.api_user, data["email"].strip(), data["name"], org, data["role"], body_codes)
+        inv = invitations.invite(g.api_user, data["email"].strip(), data["name"], org, data["role"], body_codes)
     except PermissionDenied as err:
         db.session.rollback()
         return json_error(403, str(err), "forbidden")
