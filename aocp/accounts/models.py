@@ -14,6 +14,7 @@ from aocp.orgs.models import Membership, Organisation
 from aocp.timeutil import utcnow
 
 ROLES = ("asec_admin", "asec_staff", "focal_person", "delegate", "observer")
+ASEC_ROLES = ("asec_admin", "asec_staff")  # the ASEAN Secretariat: sees and manages across bodies
 ROLE_LABELS = {
     "asec_admin": "ASEC administrator",
     "asec_staff": "ASEC staff",

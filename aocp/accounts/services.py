@@ -1,25 +1,25 @@
-"""Changes to accounts. Each function audits in the caller's transaction and never commits."""
+"""Changes to accounts: signing in, the second factor, new people, administration of accounts and memberships,
+API tokens, and the helpers the invitation and password modules share. Each function audits in the caller's
+transaction and never commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from aocp import audit
 from aocp.accounts import mfa, throttle
-from aocp.accounts.models import (ROLES, TOKEN_SCOPES, ApiToken, Invitation, PasswordReset, RecoveryCode, User,
-                                  signed_in_loads)
+from aocp.accounts.models import (ASEC_ROLES, ROLES, TOKEN_SCOPES, ApiToken, Invitation, PasswordReset, RecoveryCode,
+                                  User, signed_in_loads)
 from aocp.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
 from aocp.accounts.tokens import digest, new_secret
 from aocp.extensions import db
-from aocp.mail import send_email
 from aocp.orgs.models import Body, Membership, Organisation
-from aocp.policy import PermissionDenied, can
 from aocp.sessions import end_sessions
 from aocp.timeutil import utcnow
 
@@ -41,7 +41,7 @@ def external_url(endpoint: str, **values) -> str:
     return site + url_for(endpoint, **values)
 
 
-def _claimed(statement) -> bool:
+def claimed(statement) -> bool:
     """Run a conditional UPDATE that spends something usable once; True when this request got it. The database
     decides between requests racing for the same code or link (a check in Python first, then a write, let each
     of them see it unused)."""
@@ -116,7 +116,7 @@ def enable_mfa(user: User, secret: str, code: str, session_row_id: int | None) -
     # Conditional, so two enrolments racing (two tabs, two sessions) cannot both win and leave the person with
     # a key or recovery codes that no longer work.
     values = {"mfa_secret": secret, "mfa_enabled": True, "mfa_last_step": step}
-    if not _claimed(update(User).where(User.id == user.id, User.mfa_enabled.is_(False)).values(**values)):
+    if not claimed(update(User).where(User.id == user.id, User.mfa_enabled.is_(False)).values(**values)):
         raise AccountError("Your second factor is already on.")
     for name, value in values.items():
         set_committed_value(user, name, value)
@@ -140,18 +140,7 @@ def regenerate_recovery_codes(user: User) -> list[str]:
     audit.record("mfa.recovery_codes_regenerated", actor=user, target=user)
     return codes
 
-
 # --- passwords -----------------------------------------------------------
-
-def change_password(user: User, current: str, new: str, session_row_id: int | None, client: str) -> None:
-    if not verify_password(user.password_hash, current):
-        throttle.register_failure(user, client, "password_change")
-        raise AccountError("Your current password is not correct.")
-    check_new_password(new, user)
-    set_password(user, new)
-    end_sessions(user.id, except_row_id=session_row_id)
-    audit.record("password.changed", actor=user, target=user)
-
 
 def set_password(user: User, password: str) -> None:
     """Store a new password; reset links still waiting for this account stop working."""
@@ -163,58 +152,9 @@ def set_password(user: User, password: str) -> None:
                            .values(used_at=user.password_changed_at))
 
 
-def request_password_reset(email: str) -> None:
-    """Email a reset link when the address belongs to an active account; silent otherwise."""
-    user = find_user(email)
-    if user is None or not user.is_active:
-        audit.record("password.reset_requested", actor_email=normalise_email(email)[:254],
-                     details={"sent": False})
-        return
-    raw, hashed = new_secret()
-    ttl = current_app.config["RESET_TTL_MINUTES"]
-    db.session.add(PasswordReset(user_id=user.id, token_hash=hashed, expires_at=utcnow() + timedelta(minutes=ttl)))
-    link = external_url("auth.reset_password", token=raw)
-    send_email(user.email, "Reset your AOCP password",
-               render_template("email/reset.txt", user=user, link=link, minutes=ttl))
-    audit.record("password.reset_requested", actor=user, target=user, details={"sent": True})
+# --- new people ------------------------------------------------------------
 
-
-def find_reset(raw: str) -> PasswordReset | None:
-    reset = db.session.execute(select(PasswordReset).where(PasswordReset.token_hash == digest(raw))).scalar_one_or_none()
-    if reset is None or reset.used_at or reset.expires_at < utcnow() or not reset.user.is_active:
-        return None
-    return reset
-
-
-def complete_reset(reset: PasswordReset, password: str) -> User:
-    """Set the new password and end every session; the second factor is still asked at sign-in."""
-    user = reset.user
-    check_new_password(password, user)
-    now = utcnow()
-    if not _claimed(update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None),
-                                                PasswordReset.expires_at >= now).values(used_at=now)):
-        raise AccountError("This link has already been used. Ask for a new one if you still need it.")
-    set_committed_value(reset, "used_at", now)
-    set_password(user, password)
-    throttle.lift(user)  # whoever holds the mailbox is the holder: their pauses end with the old password
-    end_sessions(user.id)
-    audit.record("password.reset", actor=user, target=user)
-    return user
-
-
-# --- invitations -----------------------------------------------------------
-
-def _bodies(codes: list[str]) -> list[Body]:
-    if not codes:
-        return []
-    found = db.session.execute(select(Body).where(Body.code.in_(codes))).scalars().all()
-    missing = set(codes) - {b.code for b in found}
-    if missing:
-        raise AccountError(f"Unknown body code(s): {', '.join(sorted(missing))}.")
-    return list(found)
-
-
-def _check_new_person(email: str, org: Organisation, role: str) -> None:
+def check_new_person(email: str, org: Organisation, role: str) -> None:
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}.")
     if find_user(email):
@@ -225,90 +165,14 @@ def _check_new_person(email: str, org: Organisation, role: str) -> None:
         or_(Invitation.expires_at.is_(None), Invitation.expires_at >= now))).first()
     if pending:
         raise AccountError("This person already has an open invitation or nomination.")
-    _check_role_fits_org(org, role)
+    check_role_fits_org(org, role)
 
 
-def _check_role_fits_org(org: Organisation, role: str) -> None:
-    if role in ("asec_admin", "asec_staff") and org.kind != "secretariat":
+def check_role_fits_org(org: Organisation, role: str) -> None:
+    if role in ASEC_ROLES and org.kind != "secretariat":
         raise AccountError("ASEC roles are for people of the ASEAN Secretariat.")
     if role in ("focal_person", "delegate") and org.kind != "member_state":
         raise AccountError("Focal persons and delegates belong to a Member State.")
-
-
-def invite(actor: User, email: str, name: str, org: Organisation, role: str, body_codes: list[str]) -> Invitation:
-    """An administrator invites directly; a focal person's nomination waits for approval."""
-    email = normalise_email(email)
-    if not can(actor, "users.manage"):
-        if not can(actor, "users.nominate", org) or role != "delegate":
-            raise PermissionDenied("Focal persons may nominate delegates of their own Member State only.")
-    _check_new_person(email, org, role)
-    _bodies(body_codes)
-    inv = Invitation(email=email, name=name.strip(), org_id=org.id, role=role, body_codes=",".join(body_codes),
-                     status="nominated", invited_by_id=actor.id)
-    db.session.add(inv)
-    db.session.flush()
-    if can(actor, "invitations.approve"):
-        _send_invitation(actor, inv)
-        audit.record("invitation.sent", actor=actor, target=inv, details={"email": email, "role": role,
-                                                                          "org": org.code, "bodies": body_codes})
-    else:
-        audit.record("invitation.nominated", actor=actor, target=inv, details={"email": email, "role": role,
-                                                                               "org": org.code})
-    return inv
-
-
-def approve_nomination(actor: User, inv: Invitation) -> None:
-    if inv.status != "nominated":
-        raise AccountError("Only a pending nomination can be approved.")
-    _send_invitation(actor, inv)
-    audit.record("invitation.approved", actor=actor, target=inv, details={"email": inv.email})
-
-
-def revoke_invitation(actor: User, inv: Invitation) -> None:
-    if inv.status not in ("nominated", "sent"):
-        raise AccountError("This invitation is no longer open.")
-    inv.status, inv.token_hash = "revoked", None
-    audit.record("invitation.revoked", actor=actor, target=inv, details={"email": inv.email})
-
-
-def _send_invitation(actor: User, inv: Invitation) -> str:
-    raw, hashed = new_secret()
-    hours = current_app.config["INVITATION_TTL_HOURS"]
-    inv.status, inv.token_hash, inv.approved_by_id = "sent", hashed, actor.id
-    inv.expires_at = utcnow() + timedelta(hours=hours)
-    link = external_url("auth.accept_invitation", token=raw)
-    send_email(inv.email, "You are invited to AOCP",
-               render_template("email/invitation.txt", inv=inv, link=link, hours=hours, actor=actor))
-    return raw
-
-
-def find_invitation(raw: str) -> Invitation | None:
-    inv = db.session.execute(select(Invitation).where(Invitation.token_hash == digest(raw))).scalar_one_or_none()
-    if inv is None or inv.status != "sent" or inv.expires_at < utcnow():
-        return None
-    return inv
-
-
-def accept_invitation(inv: Invitation, password: str) -> User:
-    """Create the account; the link stops working at once (its hash is dropped)."""
-    if find_user(inv.email):
-        raise AccountError("An account with this email already exists.")
-    check_new_password(password, inv.email)
-    now = utcnow()
-    if not _claimed(update(Invitation).where(Invitation.id == inv.id, Invitation.status == "sent",
-                                             Invitation.token_hash == inv.token_hash, Invitation.expires_at >= now)
-                    .values(status="accepted", token_hash=None, accepted_at=now)):
-        raise AccountError("This invitation has already been accepted. Sign in with your email and password.")
-    for name, value in (("status", "accepted"), ("token_hash", None), ("accepted_at", now)):
-        set_committed_value(inv, name, value)
-    user = User(email=inv.email, name=inv.name, org_id=inv.org_id, role=inv.role, status="active")
-    set_password(user, password)
-    db.session.add(user)
-    db.session.flush()
-    for body in _bodies(inv.bodies):
-        db.session.add(Membership(user_id=user.id, body_id=body.id, role="member"))
-    audit.record("invitation.accepted", actor=user, target=inv)
-    return user
 
 
 # --- administration --------------------------------------------------------
@@ -316,7 +180,7 @@ def accept_invitation(inv: Invitation, password: str) -> User:
 def create_user(actor: User | None, email: str, name: str, org: Organisation, role: str, password: str) -> User:
     """Create an account directly (the CLI uses this to bootstrap the first administrator)."""
     email = normalise_email(email)
-    _check_new_person(email, org, role)
+    check_new_person(email, org, role)
     check_new_password(password, email)
     user = User(email=email, name=name, org_id=org.id, role=role, status="active")
     set_password(user, password)
@@ -352,7 +216,7 @@ def update_user(actor: User, user: User, name: str, org: Organisation, role: str
         raise AccountError("Unknown role.")
     if user.id == actor.id and role != user.role:
         raise AccountError("You cannot change your own role.")
-    _check_role_fits_org(org, role)
+    check_role_fits_org(org, role)
     changes = {}
     if role != user.role:
         changes["role"] = [user.role, role]

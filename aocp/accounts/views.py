@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, logout_user
 
 from aocp import audit
-from aocp.accounts import services, throttle
+from aocp.accounts import invitations, password_changes, services, throttle
 from aocp.accounts.signing_in import MFA_PENDING_SECONDS, begin_sign_in, finish_sign_in, login_limit
 from aocp.accounts.forms import AcceptInvitationForm, LoginForm, ResetForm, ResetRequestForm, SecondFactorForm
 from aocp.accounts.models import User
@@ -80,13 +80,13 @@ def logout():
 @limiter.limit(login_limit, methods=["POST"])
 @public
 def accept_invitation(token: str):
-    inv = services.find_invitation(token)
+    inv = invitations.find_invitation(token)
     if inv is None:
         return render_template("auth/link_invalid.html", what="invitation"), 404
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:
-            services.accept_invitation(inv, form.password.data)
+            invitations.accept_invitation(inv, form.password.data)
         except services.AccountError as err:
             db.session.rollback()
             form.password.errors.append(str(err))
@@ -103,7 +103,7 @@ def accept_invitation(token: str):
 def request_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        password_changes.request_password_reset(form.email.data)
         db.session.commit()
         flash("If an active account uses that email, a reset link is on its way. It works once, for "
               f"{current_app.config['RESET_TTL_MINUTES']} minutes.", "info")
@@ -115,13 +115,13 @@ def request_reset():
 @limiter.limit(login_limit, methods=["POST"])
 @public
 def reset_password(token: str):
-    reset = services.find_reset(token)
+    reset = password_changes.find_reset(token)
     if reset is None:
         return render_template("auth/link_invalid.html", what="password reset link"), 404
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            services.complete_reset(reset, form.password.data)
+            password_changes.complete_reset(reset, form.password.data)
         except services.AccountError as err:
             db.session.rollback()
             form.password.errors.append(str(err))

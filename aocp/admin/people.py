@@ -7,6 +7,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from aocp.accounts import services, throttle
+from aocp.accounts import invitations as invites  # "invite" and "invitations" name views below
+from aocp.accounts.loading import load_invitation, load_membership, load_token, load_user
 from aocp.accounts.models import ROLES, USER_STATUSES, ApiToken, Invitation, User
 from aocp.admin import bp
 from aocp.admin.forms import InviteForm, MembershipForm, UserEditForm
@@ -59,7 +61,7 @@ def _invite_form(limit_org: Organisation | None = None) -> InviteForm:
 def _handle_invite(form: InviteForm, template: str, **context):
     if form.validate_on_submit():
         try:
-            inv = services.invite(current_user, form.email.data, form.name.data, _get_org(form.org.data),
+            inv = invites.invite(current_user, form.email.data, form.name.data, _get_org(form.org.data),
                                   form.role.data, form.bodies.data or [])
         except PermissionDenied:
             db.session.rollback()
@@ -107,11 +109,11 @@ def invitations():
 @bp.route("/invitations/<int:inv_id>/<any(approve, revoke):action>", methods=["POST"])
 @guard("invitations.approve")
 def invitation_action(inv_id: int, action: str):
-    inv = db.get_or_404(Invitation, inv_id)
+    inv = load_invitation(inv_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        (services.approve_nomination if action == "approve" else services.revoke_invitation)(current_user, inv)
+        (invites.approve_nomination if action == "approve" else invites.revoke_invitation)(current_user, inv)
     except services.AccountError as err:
         db.session.rollback()
         flash(str(err), "error")
@@ -146,7 +148,7 @@ def _person_page(user: User, edit_form: UserEditForm | None = None, membership_f
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
 @guard("users.view")
 def person(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = load_user(user_id)
     if request.method == "GET":
         return _person_page(user)
     require(current_user, "users.manage")
@@ -168,7 +170,7 @@ def person(user_id: int):
 @bp.route("/people/<int:user_id>/<any(approve, deactivate, reactivate, unlock):action>", methods=["POST"])
 @guard("users.manage")
 def person_action(user_id: int, action: str):
-    user = db.get_or_404(User, user_id)
+    user = load_user(user_id, "users.manage")
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -194,7 +196,7 @@ def person_action(user_id: int, action: str):
 @bp.route("/people/<int:user_id>/memberships", methods=["POST"])
 @guard("memberships.manage")
 def add_membership(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = load_user(user_id, "memberships.manage")
     form = MembershipForm()
     form.body.choices = body_choices()
     if form.validate_on_submit():
@@ -209,7 +211,7 @@ def add_membership(user_id: int):
 @bp.route("/memberships/<int:membership_id>/remove", methods=["POST"])
 @guard("memberships.manage")
 def remove_membership(membership_id: int):
-    membership = db.get_or_404(Membership, membership_id)
+    membership = load_membership(membership_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     user_id = membership.user_id
@@ -223,7 +225,7 @@ def remove_membership(membership_id: int):
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @guard("users.manage")
 def revoke_token(token_id: int):
-    token = db.get_or_404(ApiToken, token_id)
+    token = load_token(token_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     services.revoke_token(current_user, token)

@@ -90,7 +90,8 @@ def body(body_id: int | None):
     members = []
     if body is not None and can(current_user, "bodies.members", body):  # others see name and description only
         members = db.session.execute(select(Membership).join(Membership.user).where(Membership.body_id == body.id)
-                                     .options(contains_eager(Membership.user)).order_by(Membership.role, User.name)).scalars().all()
+                                     .options(contains_eager(Membership.user))
+                                     .order_by(Membership.role, User.name)).scalars().all()
     return render_template("admin/body.html", body=body, form=form, members=members,
                            action_form=ActionForm()), (400 if form.errors else 200)
 

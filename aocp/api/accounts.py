@@ -1,19 +1,21 @@
 """API endpoints for the caller, organisations, bodies, people and memberships."""
 from __future__ import annotations
 
+from functools import wraps
+
 from email_validator import EmailNotValidError, validate_email
 from flask import abort, g, request
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from aocp.accounts import services
+from aocp.accounts import invitations, services
+from aocp.accounts.loading import load_membership, load_user
 from aocp.accounts.models import ROLES, User
 from aocp.api import bp
 from aocp.api.auth import api_guard
 from aocp.extensions import db
-from aocp.http import (CONTROL, body_by_code, json_body, org_by_code, paginated, text_problem, valid_id,
-                       whole_number)
-from aocp.http import json_error
+from aocp.http import (CONTROL, Fields, Invalid, NotFound, body_by_code, json_body, json_error, org_by_code, paginated,
+                       text_problem, valid_id, whole_number)
 from aocp.orgs.models import BODY_ROLES, Body, Membership, Organisation
 from aocp.policy import PermissionDenied, can
 
@@ -41,8 +43,20 @@ def membership_json(m: Membership) -> dict:
     return {"id": m.id, "user_id": m.user_id, "email": m.user.email, "body": m.body.code, "role": m.role}
 
 
-def invalid(errors: dict):
-    return json_error(422, "Some fields are not valid.", "validation_error", fields=errors)
+def refusals(view):
+    """A refused account change answers with the service's own words: 403 for a nomination the person may not
+    make, 409 for a conflict (an existing account, an open invitation, one's own role); nothing is kept."""
+    @wraps(view)
+    def answer(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except PermissionDenied as err:
+            db.session.rollback()
+            return json_error(403, str(err), "forbidden")
+        except services.AccountError as err:
+            db.session.rollback()
+            return json_error(409, str(err), "conflict")
+    return answer
 
 
 @bp.get("/me")
@@ -63,7 +77,7 @@ def organisations():
 def organisation(code: str):
     org = org_by_code(code)
     if org is None:
-        abort(404)
+        raise NotFound("organisation")
     return org_json(org)
 
 
@@ -79,7 +93,7 @@ def bodies():
 def body(code: str):
     b = body_by_code(code)
     if b is None:
-        abort(404)
+        raise NotFound("body")
     if not can(g.api_user, "bodies.members", b):  # others see the name and description only
         return body_json(b) | {"members_visible": False}
     members = db.session.execute(select(Membership).where(Membership.body_id == b.id)
@@ -108,44 +122,35 @@ def users():
 @bp.get("/users/<int:user_id>")
 @api_guard("users.view")
 def user(user_id: int):
-    return user_json(db.get_or_404(User, user_id), full=True)
+    return user_json(load_user(user_id), full=True)
 
 
 @bp.patch("/users/<int:user_id>")
 @api_guard("users.manage")
+@refusals
 def update_user(user_id: int):
-    target = db.get_or_404(User, user_id)
+    target = load_user(user_id, "users.manage")
     data = json_body()
-    errors = {}
-    unknown = set(data) - {"name", "role", "organisation", "status"}
-    if unknown:
-        errors.update({k: "Unknown field." for k in unknown})
+    fields = Fields(data, {"name", "role", "organisation", "status"})
     org = org_by_code(data["organisation"]) if "organisation" in data else target.org
     if org is None:
-        errors["organisation"] = "Unknown organisation code."
+        fields.fail("organisation", "Unknown organisation code.")
     if "role" in data and data["role"] not in ROLES:
-        errors["role"] = f"One of {', '.join(ROLES)}."
+        fields.fail("role", f"One of {', '.join(ROLES)}.")
     if "status" in data and data["status"] not in ("active", "deactivated"):
-        errors["status"] = "active or deactivated."
+        fields.fail("status", "active or deactivated.")
     if "name" in data and (problem := text_problem(data["name"])):
-        errors["name"] = problem
-    if errors:
-        return invalid(errors)
-    try:
-        services.update_user(g.api_user, target, data.get("name", target.name), org, data.get("role", target.role))
-        if "status" in data:
-            services.set_status(g.api_user, target, data["status"])
-    except services.AccountError as err:
-        db.session.rollback()
-        return json_error(409, str(err), "conflict")
+        fields.fail("name", problem)
+    fields.check()
+    services.update_user(g.api_user, target, data.get("name", target.name), org, data.get("role", target.role))
+    if "status" in data:
+        services.set_status(g.api_user, target, data["status"])
     db.session.commit()
     return user_json(target, full=True)
 
 
-@bp.post("/invitations")
-@api_guard("users.nominate")
-def create_invitation():
-    data = json_body()
+def _invitation_fields(data: dict) -> tuple[Organisation, list[str]]:
+    """The organisation and body codes of an invitation; Invalid when any field is wrong."""
     errors = {}
     for name in ("email", "name", "organisation", "role"):
         if not isinstance(data.get(name), str) or not data[name].strip():
@@ -173,15 +178,17 @@ def create_invitation():
         except EmailNotValidError:
             errors["email"] = "A valid email address."
     if errors:
-        return invalid(errors)
-    try:
-        inv = services.invite(g.api_user, data["email"].strip(), data["name"], org, data["role"], body_codes)
-    except PermissionDenied as err:
-        db.session.rollback()
-        return json_error(403, str(err), "forbidden")
-    except services.AccountError as err:
-        db.session.rollback()
-        return json_error(409, str(err), "conflict")
+        raise Invalid(errors)
+    return org, body_codes
+
+
+@bp.post("/invitations")
+@api_guard("users.nominate")
+@refusals
+def create_invitation():
+    data = json_body()
+    org, body_codes = _invitation_fields(data)
+    inv = invitations.invite(g.api_user, data["email"].strip(), data["name"], org, data["role"], body_codes)
     db.session.commit()
     return {"id": inv.id, "email": inv.email, "status": inv.status, "role": inv.role,
             "organisation": org.code, "bodies": inv.bodies}, 201
@@ -218,7 +225,7 @@ def create_membership():
     if role not in BODY_ROLES:
         errors["role"] = f"One of {', '.join(BODY_ROLES)}."
     if errors:
-        return invalid(errors)
+        raise Invalid(errors)
     m = services.set_membership(g.api_user, target, b, role)
     db.session.commit()
     return membership_json(m), 201
@@ -227,7 +234,7 @@ def create_membership():
 @bp.delete("/memberships/<int:membership_id>")
 @api_guard("memberships.manage")
 def delete_membership(membership_id: int):
-    m = db.get_or_404(Membership, membership_id)
+    m = load_membership(membership_id)
     services.remove_membership(g.api_user, m)
     db.session.commit()
     return "", 204

@@ -12,7 +12,7 @@ from aocp.documents.models import ACCESS_LEVELS, Document, DocumentGrant
 from aocp.extensions import db
 from aocp.orgs.models import Membership, Organisation
 
-ASEC_ROLES = ("asec_admin", "asec_staff")
+from aocp.accounts.models import ASEC_ROLES
 
 
 def sees_everything(user) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import select, true
 
 from aocp.orgs.models import Membership
 
-ASEC_ROLES = ("asec_admin", "asec_staff")
+from aocp.accounts.models import ASEC_ROLES
 MANAGERS = ("chair", "vice_chair")
 CONTRIBUTORS = ("chair", "vice_chair", "member")
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from aocp import audit
-from aocp.accounts.models import User
+from aocp.accounts.models import ASEC_ROLES, User
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.notifications import plans as notices
@@ -261,7 +261,7 @@ def _review(actor: User, report: ProgressReport, seen_version: int | None) -> No
     require(actor, "reports.review", report)
     if report.state != "submitted":
         raise PlanError("Only a submitted report is reviewed.")
-    if report.submitted_by_id == actor.id and actor.role not in ("asec_admin", "asec_staff"):
+    if report.submitted_by_id == actor.id and actor.role not in ASEC_ROLES:
         raise PlanError("Someone other than the person who submitted the report reviews it.")
     _check_version(report, seen_version)
 

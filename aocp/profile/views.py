@@ -6,7 +6,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import delete, select
 
 from aocp import audit
-from aocp.accounts import mfa, services
+from aocp.accounts import mfa, password_changes, services
 from aocp.accounts.models import ApiToken
 from aocp.accounts.passwords import verify_password
 from aocp.extensions import db
@@ -47,7 +47,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current.data, form.password.data, session.row_id,
+            password_changes.change_password(current_user, form.current.data, form.password.data, session.row_id,
                                      request.remote_addr)
         except services.AccountError as err:
             db.session.commit() if "current password" in str(err) else db.session.rollback()

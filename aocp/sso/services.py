@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from aocp import audit
 from aocp.accounts.models import User
-from aocp.accounts.services import AccountError, _check_role_fits_org, find_user, normalise_email
+from aocp.accounts.services import AccountError, check_role_fits_org, find_user, normalise_email
 from aocp.extensions import db
 from aocp.orgs.models import Organisation
 from aocp.sso import oidc
@@ -122,7 +122,7 @@ def _provision(provider: IdentityProvider, claims: dict, email: str) -> User:
 
 def _role_fits(org: Organisation, role: str) -> bool:
     try:
-        _check_role_fits_org(org, role)
+        check_role_fits_org(org, role)
     except AccountError:
         return False
     return True

@@ -11,7 +11,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from aocp.accounts import mfa, services
+from aocp.accounts import invitations, mfa, password_changes
 from aocp.accounts.models import RecoveryCode, User
 from aocp.extensions import db
 from tests.conftest import csrf_token, link_in, login, org, outbox, totp_now
@@ -79,7 +79,7 @@ def test_one_invitation_link_makes_one_account(app, make_user, round_):
     admin_id = make_user("asec_admin")
     email = f"new.delegate{round_}@example.gov.my"
     with app.test_request_context():  # the email is rendered with the site's templates
-        services.invite(db.session.get(User, admin_id), email, "New Delegate", org("MYS"), "delegate", [])
+        invitations.invite(db.session.get(User, admin_id), email, "New Delegate", org("MYS"), "delegate", [])
         db.session.commit()
     link = link_in(outbox(app)[-1], "/invitations/")
     statuses = race(app, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
@@ -92,7 +92,7 @@ def test_one_invitation_link_makes_one_account(app, make_user, round_):
 def test_one_reset_link_changes_the_password_once(app, make_user, round_):
     make_user("observer", email=f"aiko{round_}@example.org")
     with app.test_request_context():
-        services.request_password_reset(f"aiko{round_}@example.org")
+        password_changes.request_password_reset(f"aiko{round_}@example.org")
         db.session.commit()
     link = link_in(outbox(app)[-1], "/reset/")
     statuses = race(app, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})

@@ -23,7 +23,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from aocp.accounts import mfa
-from aocp.accounts.services import create_token, find_user, invite
+from aocp.accounts.invitations import invite
+from aocp.accounts.services import create_token, find_user
 from aocp.cli import DEMO_PASSWORD
 from aocp.documents import services as documents
 from aocp.documents.models import Document
