@@ -19,8 +19,7 @@ from aocp.http import MAX_ID, Fields, body_by_code, org_by_code
 from aocp.api.meetings import person
 from aocp.extensions import db
 from aocp.meetings import access, services
-from aocp.meetings.loading import load_action, load_decision, load_item, load_meeting
-from aocp.meetings.minutes import can_read_minutes
+from aocp.meetings.loading import can_read_minutes, load_action, load_decision, load_item, load_meeting
 from aocp.meetings.models import ACTION_STATUSES, ActionItem, Decision, Meeting, Minutes
 from aocp.timeutil import utcnow
 

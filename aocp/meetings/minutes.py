@@ -22,12 +22,12 @@ from aocp import policy
 from aocp.extensions import csrf, db
 from aocp.forms import ActionForm
 from aocp.meetings import bp, services
-from aocp.meetings.loading import load_decision, load_meeting
+from aocp.meetings.loading import can_read_minutes, current_minutes, load_decision, load_meeting
 from aocp.meetings.markdown import render
 from aocp.meetings.models import MINUTES_STATUSES, AgendaItem, Decision, Meeting, Minutes, MinutesComment, \
     MinutesRevision
 from aocp.policy import can, guard, record_denial, require
-from aocp.http import json_error
+from aocp.http import NotFound, json_error
 
 MAX_MINUTES = 500_000
 
@@ -57,18 +57,6 @@ class DecisionForm(FlaskForm):
 
 
 # Loading and reading
-
-def current_minutes(meeting: Meeting) -> Minutes:
-    """The meeting's minutes, or an unsaved empty draft (reading never writes)."""
-    minutes = db.session.execute(select(Minutes).options(joinedload(Minutes.updated_by))
-                                 .where(Minutes.meeting_id == meeting.id)).scalar_one_or_none()
-    return minutes or Minutes(meeting_id=meeting.id, body_md="", status="draft", version=1)
-
-
-def can_read_minutes(user, meeting: Meeting, minutes: Minutes) -> bool:
-    """Drafts stay with the body's managers until they are circulated; then everyone who sees the meeting reads them."""
-    return minutes.status != "draft" or can(user, "meetings.manage", meeting)
-
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -176,12 +164,11 @@ def minutes_draft(meeting_id: int):
         validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
     except ValidationError:
         return json_error(400, "The page has expired. Reload it; your text is kept in this browser.", "csrf")
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or not can(current_user, "workspaces.view", meeting):
-        if meeting is not None:
-            record_denial(current_user, "workspaces.view")
+    try:  # a page's endpoint, answering JSON: the loader's refusals are turned into JSON here
+        meeting = load_meeting(meeting_id, "meetings.manage")
+    except NotFound:
         return json_error(404, "There is no such meeting, or you may not see it.", "not_found")
-    if not can(current_user, "meetings.manage", meeting):
+    except policy.PermissionDenied:
         record_denial(current_user, "meetings.manage")
         return json_error(403, "Only the body's chairs and ASEC edit the minutes.", "forbidden")
     try:

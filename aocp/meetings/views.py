@@ -1,9 +1,9 @@
-"""Workspace and meeting pages: the list of workspaces, a body's workspace, scheduling a meeting, the meeting
-page (agenda, papers, readiness, participants, decisions, action items) and replies, invitations and attendance.
-Changes to the agenda live in agenda.py, action items in action_items.py; both use the loaders here.
+"""Workspace and meeting pages: the list of workspaces, a body's workspace, scheduling a meeting and the meeting
+page (agenda, papers, readiness, participants, decisions, action items), which the forms of participants.py,
+agenda.py and action_items.py show again when refused.
 
 A body or meeting the viewer may not see answers 404 (its existence is not revealed); one they may see but not
-change answers 403. Papers keep their own access level: a paper the viewer may not open is not even titled.
+change answers 403 (`loading`). Papers keep their own access level: a paper the viewer may not open is not even titled.
 """
 from __future__ import annotations
 
@@ -296,13 +296,8 @@ PAGE_OPTIONS = (joinedload(Meeting.body), joinedload(Meeting.host),
 PAGE_RELATIONS = {"body", "host", "chair", "group_with", "items"}
 
 
-def meeting_page(meeting: Meeting, status: int = 200, **forms):
-    if inspect(meeting).unloaded & PAGE_RELATIONS:
-        meeting = db.session.execute(select(Meeting).where(Meeting.id == meeting.id).options(*PAGE_OPTIONS)
-                                     ).unique().scalar_one()
-    items = list(meeting.items)
-    user = current_user._get_current_object()  # the signed-in user, read once rather than through the proxy
-    visible = visible_clause(user)  # built once: three queries below use the viewer's rule
+def _papers_by_item(items: list, visible) -> dict[int, list]:
+    """The papers of each agenda item that the viewer may open by `visible` (one query)."""
     papers: dict[int, list] = {i.id: [] for i in items}
     if items:
         for paper in db.session.execute(
@@ -312,6 +307,17 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
                 .join(Organisation, Organisation.id == Document.org_id)
                 .where(AgendaPaper.agenda_item_id.in_(papers), visible).order_by(Document.title)):
             papers[paper.agenda_item_id].append(paper)
+    return papers
+
+
+def meeting_page(meeting: Meeting, status: int = 200, **forms):
+    if inspect(meeting).unloaded & PAGE_RELATIONS:
+        meeting = db.session.execute(select(Meeting).where(Meeting.id == meeting.id).options(*PAGE_OPTIONS)
+                                     ).unique().scalar_one()
+    items = list(meeting.items)
+    user = current_user._get_current_object()  # the signed-in user, read once rather than through the proxy
+    visible = visible_clause(user)  # built once: three queries below use the viewer's rule
+    papers = _papers_by_item(items, visible)
     participants = db.session.execute(
         select(Participant.user_id, Participant.rsvp, Participant.attended, User.name,
                Organisation.id.label("org_id"), Organisation.name.label("org_name"))
