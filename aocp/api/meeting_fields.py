@@ -1,44 +1,25 @@
-"""Input checks, refusals and policy-checked loading shared by the workspace and meeting API endpoints."""
+"""What only the meetings API answers: its service errors as JSON (`handled`) and the minutes' JSON shape, which a
+conflict carries. Loading is in `aocp.meetings.loading`, input checks in `aocp.http`."""
 from __future__ import annotations
 
 from functools import wraps
 
 from flask import g
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from aocp.extensions import db
-from aocp.http import Invalid, NotFound, body_by_code, checked
-from aocp.meetings.markdown import render
-from aocp.meetings.models import ActionItem, AgendaItem, Decision, Meeting
-from aocp.meetings.services import Conflict, MeetingError
-from aocp.orgs.models import Body
-from aocp.policy import RULES, PermissionDenied, record_denial
 from aocp.http import json_error
-
-
-class Refused(Exception):
-    """A finished JSON answer (404, 403, 400) raised from inside a view."""
-
-    def __init__(self, response):
-        super().__init__("refused")
-        self.response = response
-
-
-def forbidden(rule: str, message: str = "You are not allowed to do this."):
-    record_denial(g.api_user, rule)
-    return json_error(403, message, "forbidden")
-
-
-def bad_request(message: str, fields: dict[str, str] | None = None):
-    return json_error(400, message, "bad_request", **({"fields": fields} if fields else {}))
+from aocp.meetings.markdown import render
+from aocp.meetings.services import Conflict, MeetingError
+from aocp.policy import RULES, PermissionDenied, record_denial
 
 
 def handling(conflict_error, current_of, service_error):
-    """A decorator turning refusals and service errors into JSON answers; whatever went wrong, nothing is kept.
+    """A decorator turning service errors into JSON answers; whatever went wrong, nothing is kept.
 
     `conflict_error` is a service's optimistic-locking conflict (409 with `current_of(err)`, the object as it is
-    now, read before the rollback expires it); `service_error` its input error carrying `.field`.
+    now, read before the rollback expires it); `service_error` its input error carrying `.field` (422 naming the
+    field, else 409). A refusal answers 403 with the refusal's own message, or a general one.
     """
     def decorator(view):
         @wraps(view)
@@ -48,9 +29,6 @@ def handling(conflict_error, current_of, service_error):
             except Refused as refused:
                 db.session.rollback()
                 return refused.response
-            except Invalid as err:
-                db.session.rollback()
-                return json_error(422, "Some fields are not valid.", "validation_error", fields=err.fields)
             except conflict_error as err:
                 current = current_of(err)
                 db.session.rollback()
@@ -63,7 +41,8 @@ def handling(conflict_error, current_of, service_error):
                 return json_error(409, str(err), "conflict")
             except PermissionDenied as err:
                 db.session.rollback()
-                return forbidden(str(err) if str(err) in RULES else "service")
+                return forbidden(str(err) if str(err) in RULES else "service",
+                                 getattr(err, "message", "") or "You are not allowed to do this.")
             except IntegrityError:  # e.g. two requests taking the same meeting number at once
                 db.session.rollback()
                 return json_error(409, "Someone else changed this at the same time; reload and try again.",
@@ -85,31 +64,20 @@ def minutes_state(minutes) -> dict:
             "adopted_at": minutes.adopted_at.isoformat() + "Z" if minutes.adopted_at else None}
 
 
-# --- loading what the URL names, through the policy ---------------------------------------------
+# --- still used by the plans API (api/plans.py), which builds its refusals as finished answers ---------
 
-def load_workspace(code: str, rule: str | None = None) -> Body:
-    return checked(body_by_code(code), "workspace", "workspaces.view", rule)
+class Refused(Exception):
+    """A finished JSON answer (404, 403, 400) raised from inside a view."""
 
-
-def load_meeting(meeting_id: int, rule: str | None = None) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id, options=[joinedload(Meeting.body), joinedload(Meeting.host),
-                                                           joinedload(Meeting.chair)])
-    return checked(meeting, "meeting", "workspaces.view", rule)
+    def __init__(self, response):
+        super().__init__("refused")
+        self.response = response
 
 
-def load_item(meeting: Meeting, item_id: int) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or item.meeting_id != meeting.id:
-        raise NotFound("agenda item")
-    return item
+def forbidden(rule: str, message: str = "You are not allowed to do this."):
+    record_denial(g.api_user, rule)
+    return json_error(403, message, "forbidden")
 
 
-def load_decision(meeting: Meeting, decision_id: int) -> Decision:
-    decision = db.session.get(Decision, decision_id)
-    if decision is None or decision.meeting_id != meeting.id:
-        raise NotFound("decision")
-    return decision
-
-
-def load_action(item_id: int, rule: str | None = None) -> ActionItem:
-    return checked(db.session.get(ActionItem, item_id), "action item", "workspaces.view", rule)
+def bad_request(message: str, fields: dict[str, str] | None = None):
+    return json_error(400, message, "bad_request", **({"fields": fields} if fields else {}))

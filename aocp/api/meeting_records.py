@@ -6,7 +6,7 @@ else's newer text answers 409 with the minutes as they are now, never a silent o
 """
 from __future__ import annotations
 
-from flask import g, request
+from flask import abort, g, request
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -14,13 +14,12 @@ from aocp.accounts.models import User
 from aocp.api import bp
 from aocp.http import json_body, paginated
 from aocp.api.auth import api_guard
-from aocp.api.meeting_fields import (bad_request, handled, load_action, load_decision, load_item, load_meeting,
-                                     minutes_state)
+from aocp.api.meeting_fields import handled, minutes_state
 from aocp.http import MAX_ID, Fields, body_by_code, org_by_code
 from aocp.api.meetings import person
 from aocp.extensions import db
 from aocp.meetings import access, services
-from aocp.meetings.minutes import can_read_minutes
+from aocp.meetings.loading import can_read_minutes, load_action, load_decision, load_item, load_meeting
 from aocp.meetings.models import ACTION_STATUSES, ActionItem, Decision, Meeting, Minutes
 from aocp.timeutil import utcnow
 
@@ -127,22 +126,21 @@ def list_action_items():
             .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id))
     if (code := args.get("body")) is not None:
         if (body := body_by_code(code)) is None:
-            return bad_request("Unknown body code.", {"body": "Unknown body code."})
+            abort(400, "Unknown body code.")
         stmt = stmt.where(ActionItem.body_id == body.id)
     if (code := args.get("org")) is not None:
         if (org := org_by_code(code)) is None:
-            return bad_request("Unknown organisation code.", {"org": "Unknown organisation code."})
+            abort(400, "Unknown organisation code.")
         # A Member State's items: those it owns and those owned by its people.
         stmt = stmt.where(or_(ActionItem.owner_org_id == org.id,
                               ActionItem.owner_user_id.in_(select(User.id).where(User.org_id == org.id))))
     if (raw := args.get("status")) is not None:
         if (statuses := _statuses(raw)) is None:
-            return bad_request("Unknown status.", {"status": f"One or more (comma-separated) of "
-                                                             f"{', '.join(ACTION_STATUSES)}."})
+            abort(400, f"Unknown status: one or more (comma-separated) of {', '.join(ACTION_STATUSES)}.")
         stmt = stmt.where(ActionItem.status.in_(statuses))
     if (raw := args.get("overdue")) is not None:
         if raw not in ("true", "false"):
-            return bad_request("overdue must be true or false.", {"overdue": "true or false."})
+            abort(400, "overdue must be true or false.")
         late = and_(ActionItem.status.in_(OPEN), ActionItem.due_on < utcnow().date())
         stmt = stmt.where(late if raw == "true" else ~late | ActionItem.due_on.is_(None))
     return paginated(stmt, action_json)

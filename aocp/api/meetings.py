@@ -7,7 +7,7 @@ workspaces.py; decisions, action items and minutes in meeting_records.py.
 """
 from __future__ import annotations
 
-from flask import g, request, url_for
+from flask import abort, g, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -15,16 +15,16 @@ from aocp.accounts.models import User, load_memberships
 from aocp.api import bp
 from aocp.http import json_body, paginated
 from aocp.api.auth import api_guard
-from aocp.api.meeting_fields import (Refused, bad_request, forbidden, handled, load_item, load_meeting,
-                                     load_workspace)
+from aocp.api.meeting_fields import handled
 from aocp.http import MAX_ID, Fields
 from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings import access, services
+from aocp.meetings.loading import DETAILS, load_item, load_meeting, load_workspace
 from aocp.meetings.models import MEETING_STATUSES, RSVP, AgendaItem, AgendaPaper, Meeting, Participant
 from aocp.orgs.models import Body, Membership, Organisation
-from aocp.policy import can
+from aocp.policy import PermissionDenied, can
 from aocp.timeutil import utcnow
 
 MEETING_FIELDS = {"starts_on", "ends_on", "start_time", "timezone", "host", "venue", "online_url", "chair",
@@ -48,7 +48,7 @@ def person(u: User | None) -> dict | None:
 
 def meeting_options() -> tuple:
     """What a meeting's JSON reads besides its own row, loaded with it (no query per meeting)."""
-    return joinedload(Meeting.body), joinedload(Meeting.host), joinedload(Meeting.chair)
+    return DETAILS
 
 
 def meeting_json(m: Meeting) -> dict:
@@ -129,10 +129,10 @@ def list_meetings(code: str):
     elif when == "all":
         stmt = stmt.order_by(Meeting.starts_on.desc(), Meeting.number.desc())
     else:
-        return bad_request("when must be upcoming, past or all.", {"when": "upcoming, past or all."})
+        abort(400, "when must be upcoming, past or all.")
     if (status := request.args.get("status")) is not None:
         if status not in MEETING_STATUSES:
-            return bad_request("Unknown meeting status.", {"status": f"One of {', '.join(MEETING_STATUSES)}."})
+            abort(400, f"Unknown meeting status: one of {', '.join(MEETING_STATUSES)}.")
         stmt = stmt.where(Meeting.status == status)
     return paginated(stmt, meeting_json)
 
@@ -359,7 +359,7 @@ def answer_invitation(meeting_id: int):
     f.check()
     if not db.session.execute(select(Participant.id).where(Participant.meeting_id == meeting.id,
                                                            Participant.user_id == g.api_user.id)).first():
-        raise Refused(forbidden("meetings.contribute", "You are not among this meeting's participants."))
+        raise PermissionDenied("meetings.contribute", "You are not among this meeting's participants.")
     part = services.rsvp(g.api_user, meeting, answer)
     db.session.commit()
     return participant_json(part)

@@ -10,10 +10,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from aocp.accounts.models import User
 from aocp.api import bp
 from aocp.api.auth import api_guard
-from aocp.api.meeting_fields import handled, load_workspace
+from aocp.api.meeting_fields import handled
 from aocp.api.meetings import meeting_json, meeting_options
 from aocp.extensions import db
 from aocp.meetings import access
+from aocp.meetings.loading import load_workspace
 from aocp.meetings.models import ActionItem, Meeting
 from aocp.orgs.models import Body, Membership
 from aocp.policy import can

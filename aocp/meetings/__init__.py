@@ -1,18 +1,15 @@
-"""Body workspaces and their meetings. Pages live in views.py (workspaces, meetings, participants), agenda.py,
-action_items.py, minutes.py (minutes and decisions), calendar.py (.ics files and private feeds) and export.py (the
-meeting record as PDF or DOCX)."""
+"""Body workspaces and their meetings.
+
+The pages: views.py (workspaces, scheduling and the meeting page), participants.py (replies, invitations,
+attendance), agenda.py, paper_search.py and person_search.py (naming a paper or a person by typing), action_items.py,
+minutes.py (minutes and decisions), calendar.py (.ics files and private feeds) and export.py (the meeting record
+as PDF or DOCX). A body or meeting the viewer may not see answers 404 on every route (its existence is not
+revealed); one they may see but not change answers 403 (`loading`, shared with the API). The `meetings` commands
+are in cli.py.
+"""
 from flask import Blueprint
 
 bp = Blueprint("meetings", __name__)
 
-
-def register_views() -> None:
-    """Import the view modules so their routes attach to `bp` (called once by the app factory)."""
-    import importlib
-
-    for name in ("views", "person_search", "paper_search", "agenda", "action_items", "minutes", "calendar", "export"):
-        try:
-            importlib.import_module(f"aocp.meetings.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"aocp.meetings.{name}":
-                raise
+from aocp.meetings import (action_items, agenda, calendar, export, minutes, paper_search, participants,  # noqa: E402,F401
+                           person_search, views)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -17,10 +17,10 @@ from aocp.meetings.access import visible_bodies_clause
 from aocp.meetings.forms import ActionItemForm, ActionStatusForm
 from aocp.meetings.models import ACTION_STATUSES, ActionItem, Meeting
 from aocp.meetings.services import MeetingError
-from aocp.meetings.views import (OPEN, action_choices, back_to, field_error, load_meeting, meeting_page, page_arg,
-                                 utc_today)
+from aocp.meetings.loading import load_action, load_meeting
+from aocp.meetings.views import OPEN, action_choices, back_to, field_error, meeting_page, page_arg, utc_today
 from aocp.orgs.models import Body, Organisation
-from aocp.policy import can, guard, record_denial, require
+from aocp.policy import can, guard
 
 
 @bp.post("/meetings/<int:meeting_id>/actions")
@@ -136,13 +136,7 @@ def actions(status: int = 200):
 @bp.post("/actions/<int:action_id>/status")
 @guard("actions.update")
 def action_status(action_id: int):
-    item = db.session.get(ActionItem, action_id)
-    if item is None:
-        abort(404)
-    if not can(current_user, "workspaces.view", item):
-        record_denial(current_user, "workspaces.view")
-        abort(404)
-    require(current_user, "actions.update", item)
+    item = load_action(action_id, "actions.update")
     form = ActionStatusForm()
     if not form.validate_on_submit():
         flash(f"“{item.title}”: choose a status from the list.", "error")

@@ -9,7 +9,8 @@ from aocp.extensions import db
 from aocp.meetings import bp, paper_search, services
 from aocp.meetings.forms import AgendaItemForm, PaperForm
 from aocp.meetings.services import MeetingError
-from aocp.meetings.views import back_to, field_error, item_of, load_meeting, meeting_page, paper_choices
+from aocp.meetings.loading import load_item, load_meeting
+from aocp.meetings.views import back_to, field_error, meeting_page, paper_choices
 from aocp.policy import guard
 
 
@@ -36,7 +37,7 @@ def add_item(meeting_id: int):
 @guard("meetings.manage")
 def remove_item(meeting_id: int, item_id: int):
     meeting = load_meeting(meeting_id, "meetings.manage")
-    item = item_of(meeting, item_id)
+    item = load_item(meeting, item_id)
     title = item.title
     services.remove_item(current_user, item)
     db.session.commit()
@@ -48,7 +49,7 @@ def remove_item(meeting_id: int, item_id: int):
 @guard("meetings.manage")
 def move_item(meeting_id: int, item_id: int, direction: str):
     meeting = load_meeting(meeting_id, "meetings.manage")
-    services.move(current_user, item_of(meeting, item_id), -1 if direction == "up" else 1)
+    services.move(current_user, load_item(meeting, item_id), -1 if direction == "up" else 1)
     db.session.commit()
     return back_to(meeting, f"item-{item_id}")
 
@@ -97,7 +98,7 @@ def attach_paper(meeting_id: int):
         except MeetingError as err:
             field_error(form, err)
         else:
-            item = item_of(meeting, form.item.data)
+            item = load_item(meeting, form.item.data)
             services.attach_paper(current_user, item, doc)
             db.session.commit()
             flash(f"“{doc.title}” attached to “{item.title}”.", "success")
@@ -109,7 +110,7 @@ def attach_paper(meeting_id: int):
 @guard("meetings.manage")
 def detach_paper(meeting_id: int, item_id: int, doc_id: int):
     meeting = load_meeting(meeting_id, "meetings.manage")
-    item = item_of(meeting, item_id)
+    item = load_item(meeting, item_id)
     if not any(p.document_id == doc_id for p in item.papers):
         abort(404)
     services.detach_paper(current_user, item, doc_id)

@@ -26,7 +26,7 @@ from aocp.accounts.services import external_url
 from aocp.extensions import db
 from aocp.meetings import bp
 from aocp.meetings.access import visible_bodies_clause
-from aocp.meetings.minutes import load_meeting, meeting_page_url
+from aocp.meetings.loading import load_meeting
 from aocp.meetings.models import CalendarFeed, Meeting
 from aocp.policy import guard, public
 from aocp.timeutil import utcnow
@@ -70,9 +70,8 @@ def _event(meeting: Meeting, stamp: datetime) -> Event:
         lines.append(f"Host: {meeting.host.name}")
     if meeting.online_url and meeting.venue:
         lines.append(f"Online: {meeting.online_url}")
-    page = meeting_page_url(meeting)
-    if page:
-        lines.append(f"On AOCP: {current_app.config.get('SITE_URL', '').rstrip('/')}{page}")
+    page = url_for("meetings.meeting", meeting_id=meeting.id)
+    lines.append(f"On AOCP: {current_app.config.get('SITE_URL', '').rstrip('/')}{page}")
     event.add("description", "\n".join(lines))
     event.add("status", STATUS.get(meeting.status, "TENTATIVE"))
     return event

@@ -24,7 +24,7 @@ from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings import bp
 from aocp.meetings.markdown import Block, blocks
-from aocp.meetings.minutes import can_read_minutes, current_minutes, load_meeting
+from aocp.meetings.loading import can_read_minutes, current_minutes, load_meeting
 from aocp.meetings.models import (ACTION_STATUSES, MEETING_STATUSES, RSVP, ActionItem, AgendaItem, AgendaPaper,
                                   Decision, Meeting, Participant)
 from aocp.orgs.models import Organisation

@@ -15,7 +15,6 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from werkzeug.routing import BuildError
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -23,11 +22,12 @@ from aocp import policy
 from aocp.extensions import csrf, db
 from aocp.forms import ActionForm
 from aocp.meetings import bp, services
+from aocp.meetings.loading import can_read_minutes, current_minutes, load_decision, load_meeting
 from aocp.meetings.markdown import render
 from aocp.meetings.models import MINUTES_STATUSES, AgendaItem, Decision, Meeting, Minutes, MinutesComment, \
     MinutesRevision
 from aocp.policy import can, guard, record_denial, require
-from aocp.http import json_error
+from aocp.http import NotFound, json_error
 
 MAX_MINUTES = 500_000
 
@@ -57,37 +57,6 @@ class DecisionForm(FlaskForm):
 
 
 # Loading and reading
-
-def load_meeting(meeting_id: int) -> Meeting:
-    """The meeting, if the viewer may see its workspace (otherwise 404: its existence is not revealed)."""
-    meeting = db.session.get(Meeting, meeting_id, options=[joinedload(Meeting.body)])
-    if meeting is None:
-        abort(404)
-    if not can(current_user, "workspaces.view", meeting):
-        record_denial(current_user, "workspaces.view")
-        abort(404)
-    return meeting
-
-
-def meeting_page_url(meeting: Meeting) -> str | None:
-    """The meeting's own page, when the pages that show it are installed."""
-    try:
-        return url_for("meetings.meeting", meeting_id=meeting.id)
-    except BuildError:
-        return None
-
-
-def current_minutes(meeting: Meeting) -> Minutes:
-    """The meeting's minutes, or an unsaved empty draft (reading never writes)."""
-    minutes = db.session.execute(select(Minutes).options(joinedload(Minutes.updated_by))
-                                 .where(Minutes.meeting_id == meeting.id)).scalar_one_or_none()
-    return minutes or Minutes(meeting_id=meeting.id, body_md="", status="draft", version=1)
-
-
-def can_read_minutes(user, meeting: Meeting, minutes: Minutes) -> bool:
-    """Drafts stay with the body's managers until they are circulated; then everyone who sees the meeting reads them."""
-    return minutes.status != "draft" or can(user, "meetings.manage", meeting)
-
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -121,7 +90,7 @@ def _page(meeting: Meeting, *, form: MinutesForm | None = None, decision_form: D
         html=render(minutes.body_md, top=3) if readable else None, readable=readable, manage=manage, form=form,
         decision_form=decision_form, comment_form=comment_form or MinutesCommentForm(formdata=None),
         action=ActionForm(), revisions=revisions, comments=comments, decisions=decisions, conflict=conflict,
-        meeting_url=meeting_page_url(meeting), autosave_url=url_for(".minutes_draft", meeting_id=meeting.id),
+        meeting_url=url_for(".meeting", meeting_id=meeting.id), autosave_url=url_for(".minutes_draft", meeting_id=meeting.id),
     ), status
 
 
@@ -195,12 +164,11 @@ def minutes_draft(meeting_id: int):
         validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
     except ValidationError:
         return json_error(400, "The page has expired. Reload it; your text is kept in this browser.", "csrf")
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or not can(current_user, "workspaces.view", meeting):
-        if meeting is not None:
-            record_denial(current_user, "workspaces.view")
+    try:  # a page's endpoint, answering JSON: the loader's refusals are turned into JSON here
+        meeting = load_meeting(meeting_id, "meetings.manage")
+    except NotFound:
         return json_error(404, "There is no such meeting, or you may not see it.", "not_found")
-    if not can(current_user, "meetings.manage", meeting):
+    except policy.PermissionDenied:
         record_denial(current_user, "meetings.manage")
         return json_error(403, "Only the body's chairs and ASEC edit the minutes.", "forbidden")
     try:
@@ -240,8 +208,7 @@ csrf.exempt(minutes_draft)  # validated inside, after the sign-in check (see abo
 # Circulate, adopt, comment
 
 def _step(meeting_id: int, do, done: str):
-    meeting = load_meeting(meeting_id)
-    require(current_user, "meetings.manage", meeting)
+    meeting = load_meeting(meeting_id, "meetings.manage")
     try:  # the CSRF token was checked before the view ran
         do(current_user, meeting)
         db.session.commit()
@@ -268,8 +235,7 @@ def minutes_adopt(meeting_id: int):
 @bp.post("/meetings/<int:meeting_id>/minutes/comments")
 @guard("meetings.contribute")
 def minutes_comment(meeting_id: int):
-    meeting = load_meeting(meeting_id)
-    require(current_user, "meetings.contribute", meeting)
+    meeting = load_meeting(meeting_id, "meetings.contribute")
     form = MinutesCommentForm()
     if not form.validate_on_submit():
         return _page(meeting, comment_form=form, status=400)
@@ -303,8 +269,7 @@ def minutes_revision(meeting_id: int, revision_id: int):
 @bp.post("/meetings/<int:meeting_id>/decisions")
 @guard("meetings.manage")
 def decision_add(meeting_id: int):
-    meeting = load_meeting(meeting_id)
-    require(current_user, "meetings.manage", meeting)
+    meeting = load_meeting(meeting_id, "meetings.manage")
     form = DecisionForm()
     form.agenda_item.choices = _item_choices(meeting)
     if form.validate_on_submit():
@@ -323,12 +288,8 @@ def decision_add(meeting_id: int):
 
 
 def _decision(meeting_id: int, decision_id: int) -> tuple[Meeting, Decision]:
-    meeting = load_meeting(meeting_id)
-    require(current_user, "meetings.manage", meeting)
-    decision = db.session.get(Decision, decision_id)
-    if decision is None or decision.meeting_id != meeting.id:
-        abort(404)
-    return meeting, decision
+    meeting = load_meeting(meeting_id, "meetings.manage")
+    return meeting, load_decision(meeting, decision_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/decisions/<int:decision_id>")

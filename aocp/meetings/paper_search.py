@@ -17,9 +17,9 @@ from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings import bp
+from aocp.meetings.loading import load_meeting
 from aocp.meetings.models import Meeting
 from aocp.meetings.services import MeetingError
-from aocp.meetings.views import load_meeting
 from aocp.policy import guard
 from aocp.http import json_error
 

@@ -16,6 +16,7 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.meetings import bp
+from aocp.meetings.loading import load_meeting
 from aocp.meetings.models import Meeting, Participant
 from aocp.meetings.services import MeetingError
 from aocp.orgs.models import Membership, Organisation
@@ -111,8 +112,6 @@ def invitable_orgs(meeting: Meeting) -> list[str]:
 @guard("meetings.manage")
 def people(meeting_id: int):
     """Suggestions for a person field: ?for=invite|owner&q=<part of a name or email>."""
-    from aocp.meetings.views import load_meeting  # the views import this module
-
     meeting = load_meeting(meeting_id, "meetings.manage")
     pick, typed = request.args.get("for", ""), request.args.get("q", "")
     if pick not in PICKS:

@@ -104,11 +104,10 @@ def create_meeting(actor: User, body: Body, d: MeetingDetails) -> Meeting:
 
 
 def _apply(meeting: Meeting, d: MeetingDetails) -> None:
-    meeting.starts_on, meeting.ends_on, meeting.start_time, meeting.timezone = (d.starts_on, d.ends_on,
-                                                                                 d.start_time, d.timezone)
-    meeting.host, meeting.venue, meeting.online_url = d.host, d.venue.strip(), d.online_url.strip()
-    meeting.chair, meeting.status, meeting.group_with = d.chair, d.status, d.group_with
-    meeting.paper_deadline = d.paper_deadline
+    for name in ("starts_on", "ends_on", "start_time", "timezone", "host", "chair", "status", "group_with",
+                 "paper_deadline"):
+        setattr(meeting, name, getattr(d, name))
+    meeting.venue, meeting.online_url = d.venue.strip(), d.online_url.strip()
 
 
 def update_meeting(actor: User, meeting: Meeting, d: MeetingDetails) -> None:

@@ -1,9 +1,9 @@
-"""Workspace and meeting pages: the list of workspaces, a body's workspace, scheduling a meeting, the meeting
-page (agenda, papers, readiness, participants, decisions, action items) and replies, invitations and attendance.
-Changes to the agenda live in agenda.py, action items in action_items.py; both use the loaders here.
+"""Workspace and meeting pages: the list of workspaces, a body's workspace, scheduling a meeting and the meeting
+page (agenda, papers, readiness, participants, decisions, action items), which the forms of participants.py,
+agenda.py and action_items.py show again when refused.
 
 A body or meeting the viewer may not see answers 404 (its existence is not revealed); one they may see but not
-change answers 403. Papers keep their own access level: a paper the viewer may not open is not even titled.
+change answers 403 (`loading`). Papers keep their own access level: a paper the viewer may not open is not even titled.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import case, func, inspect, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
@@ -22,20 +22,19 @@ from aocp.documents.models import DOC_TYPES, Document
 from aocp.extensions import db
 from aocp.meetings import bp, person_search, services
 from aocp.meetings.access import visible_bodies_clause
+from aocp.meetings.loading import load_body, load_meeting
 from aocp.meetings.forms import ActionItemForm, AgendaItemForm, InviteForm, MeetingForm, PaperForm, RsvpForm
 from aocp.meetings.models import (ACTION_STATUSES, RSVP, ActionItem, AgendaItem, AgendaPaper, Decision, Meeting,
                                   Participant)
 from aocp.meetings.services import MeetingError
 from aocp.orgs.models import Body, Membership, Organisation
-from aocp.policy import can, guard, record_denial, require
+from aocp.policy import can, guard
 from aocp.timeutil import utcnow
 
 OPEN = ("open", "in_progress")
 ROLE_ORDER = case({"chair": 0, "vice_chair": 1, "member": 2, "observer": 3}, value=Membership.role, else_=4)
-# Pages built by the minutes, calendar and export modules; linked only once they exist.
 # Members shown on a workspace page (chairs first); the members page lists them all, a page at a time.
 WORKSPACE_MEMBERS = 12
-LINKED_ENDPOINTS = ("meetings.minutes", "meetings.meeting_ics", "meetings.export")
 
 
 def utc_today() -> date:
@@ -50,40 +49,6 @@ def page_arg() -> int:
 def _int_arg(name: str) -> int:
     raw = request.args.get(name, "")
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
-
-
-def load_body(code: str, rule: str = "workspaces.view") -> Body:
-    """The body, if the viewer may see its workspace (else 404) and may do `rule` in it (else 403)."""
-    body = db.session.execute(select(Body).where(Body.code == code.upper())).scalar_one_or_none()
-    if body is None:
-        abort(404)
-    if not can(current_user, "workspaces.view", body):
-        record_denial(current_user, "workspaces.view")
-        abort(404)
-    if rule != "workspaces.view":
-        require(current_user, rule, body)
-    return body
-
-
-def load_meeting(meeting_id: int, rule: str = "workspaces.view", options=(joinedload(Meeting.body),)) -> Meeting:
-    """The meeting, if the viewer may see its body's workspace (else 404) and may do `rule` (else 403);
-    `options` say which of its relations to load with it."""
-    meeting = db.session.get(Meeting, meeting_id, options=options)
-    if meeting is None:
-        abort(404)
-    if not can(current_user, "workspaces.view", meeting):
-        record_denial(current_user, "workspaces.view")
-        abort(404)
-    if rule != "workspaces.view":
-        require(current_user, rule, meeting)
-    return meeting
-
-
-def item_of(meeting: Meeting, item_id: int) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or item.meeting_id != meeting.id:
-        abort(404)
-    return item
 
 
 def field_error(form, err: MeetingError, aliases: dict | None = None) -> None:
@@ -273,7 +238,7 @@ def paper_choices(form: PaperForm, meeting: Meeting) -> None:
     form.item.choices = [(0, "—")] + [(i.id, f"{i.position}. {i.title}") for i in meeting.items]
 
 
-def _invite_choices(form: InviteForm, meeting: Meeting) -> None:
+def invite_choices(form: InviteForm, meeting: Meeting) -> None:
     """The organisations with someone left to invite; the person is typed (person_search resolves it)."""
     form.org.choices = [("", "—")] + [(code, code) for code in person_search.invitable_orgs(meeting)]
 
@@ -331,13 +296,8 @@ PAGE_OPTIONS = (joinedload(Meeting.body), joinedload(Meeting.host),
 PAGE_RELATIONS = {"body", "host", "chair", "group_with", "items"}
 
 
-def meeting_page(meeting: Meeting, status: int = 200, **forms):
-    if inspect(meeting).unloaded & PAGE_RELATIONS:
-        meeting = db.session.execute(select(Meeting).where(Meeting.id == meeting.id).options(*PAGE_OPTIONS)
-                                     ).unique().scalar_one()
-    items = list(meeting.items)
-    user = current_user._get_current_object()  # the signed-in user, read once rather than through the proxy
-    visible = visible_clause(user)  # built once: three queries below use the viewer's rule
+def _papers_by_item(items: list, visible) -> dict[int, list]:
+    """The papers of each agenda item that the viewer may open by `visible` (one query)."""
     papers: dict[int, list] = {i.id: [] for i in items}
     if items:
         for paper in db.session.execute(
@@ -347,6 +307,17 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
                 .join(Organisation, Organisation.id == Document.org_id)
                 .where(AgendaPaper.agenda_item_id.in_(papers), visible).order_by(Document.title)):
             papers[paper.agenda_item_id].append(paper)
+    return papers
+
+
+def meeting_page(meeting: Meeting, status: int = 200, **forms):
+    if inspect(meeting).unloaded & PAGE_RELATIONS:
+        meeting = db.session.execute(select(Meeting).where(Meeting.id == meeting.id).options(*PAGE_OPTIONS)
+                                     ).unique().scalar_one()
+    items = list(meeting.items)
+    user = current_user._get_current_object()  # the signed-in user, read once rather than through the proxy
+    visible = visible_clause(user)  # built once: three queries below use the viewer's rule
+    papers = _papers_by_item(items, visible)
     participants = db.session.execute(
         select(Participant.user_id, Participant.rsvp, Participant.attended, User.name,
                Organisation.id.label("org_id"), Organisation.name.label("org_name"))
@@ -384,14 +355,14 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
     if contribute:
         paper_choices(context["paper_form"], meeting)
     if manage:
-        _invite_choices(context["invite_form"], meeting)
+        invite_choices(context["invite_form"], meeting)
         action_choices(context["action_form"], meeting, states)
     return render_template(
         "meetings/meeting.html", meeting=meeting, items=items, papers=papers, delegations=delegations,
         participants=participants, mine=mine, grouped=grouped, decisions=decisions, actions=actions,
         readiness=_readiness(meeting, visible, states), start=local_start(meeting), manage=manage,
         contribute=contribute, today=utc_today(), statuses=ACTION_STATUSES, rsvp_labels=RSVP, doc_types=DOC_TYPES,
-        links={e: e in current_app.view_functions for e in LINKED_ENDPOINTS}, **context), status
+        **context), status
 
 
 @bp.get("/meetings/<int:meeting_id>")
@@ -402,69 +373,3 @@ def meeting(meeting_id: int):
 
 def back_to(meeting: Meeting, anchor: str):
     return redirect(url_for(".meeting", meeting_id=meeting.id, _anchor=anchor))
-
-
-# Participants
-
-@bp.post("/meetings/<int:meeting_id>/rsvp")
-@guard("workspaces.view")
-def rsvp(meeting_id: int):
-    """Anyone invited answers for themselves (the service refuses people who were not invited)."""
-    meeting = load_meeting(meeting_id)
-    form = RsvpForm()
-    if form.validate_on_submit():
-        services.rsvp(current_user, meeting, form.rsvp.data)
-        db.session.commit()
-        flash("Your reply is saved.", "success")
-        return back_to(meeting, "participants")
-    return meeting_page(meeting, 400, rsvp_form=form)
-
-
-@bp.post("/meetings/<int:meeting_id>/invite")
-@guard("meetings.manage")
-def invite(meeting_id: int):
-    meeting = load_meeting(meeting_id, "meetings.manage")
-    form = InviteForm()
-    _invite_choices(form, meeting)
-    if form.validate_on_submit():
-        try:
-            person = person_search.resolve(meeting, "invite", form.person.data, "person")
-        except MeetingError as err:
-            person, people = None, []
-            field_error(form, err)
-        else:
-            if person is not None:
-                people = [person]
-            elif form.org.data:
-                ids = select(person_search.eligible(meeting, "invite").subquery().c.id)
-                people = db.session.execute(select(User).join(Organisation, Organisation.id == User.org_id)
-                                            .where(User.id.in_(ids), Organisation.code == form.org.data)
-                                            ).scalars().all()
-            else:
-                people = []
-                form.person.errors = ["Type the name or email of a person, or choose an organisation."]
-        if people:
-            count = services.invite(current_user, meeting, people)
-            db.session.commit()
-            flash(f"{count} {'person' if count == 1 else 'people'} invited.", "success")
-            return back_to(meeting, "participants")
-    return meeting_page(meeting, 400, invite_form=form)
-
-
-@bp.post("/meetings/<int:meeting_id>/attendance")
-@guard("meetings.manage")
-def attendance(meeting_id: int):
-    meeting = load_meeting(meeting_id, "meetings.manage")
-    invited = set(db.session.execute(select(Participant.user_id).where(Participant.meeting_id == meeting.id))
-                  .scalars())
-    raw = request.form.getlist("present")
-    if meeting.starts_on > utc_today():
-        flash("Attendance is recorded once the meeting has started.", "error")
-        return meeting_page(meeting, 400)
-    if not all(v.isascii() and v.isdigit() and int(v) in invited for v in raw):
-        flash("Tick only people on the list of participants.", "error")
-        return meeting_page(meeting, 400)
-    services.record_attendance(current_user, meeting, {int(v) for v in raw})
-    db.session.commit()
-    flash("Attendance saved.", "success")
-    return back_to(meeting, "participants")

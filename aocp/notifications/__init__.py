@@ -3,21 +3,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages, the bell and the commands (`notifications run|digest`, `meetings remind`,
-    `plans remind`)."""
+    """Register the pages, the bell and the commands (`notifications run|digest`, `plans remind`; `meetings remind`
+    is registered with the other commands, in aocp/cli.py)."""
     from aocp.notifications.plans import plans_cli
     from aocp.notifications.plans import remind_command as plans_remind
-    from aocp.notifications.reminders import meetings_cli, remind_command
     from aocp.notifications.views import bp
     from aocp.notifications.worker import notifications_cli
 
     app.register_blueprint(bp)
     app.cli.add_command(notifications_cli)
-    existing = app.cli.commands.get("meetings")
-    if existing is not None and existing is not meetings_cli:  # the meetings package has its own commands
-        existing.add_command(remind_command)
-    else:
-        app.cli.add_command(meetings_cli)
     existing = app.cli.commands.get("plans")
     if existing is not None and existing is not plans_cli:
         existing.add_command(plans_remind)

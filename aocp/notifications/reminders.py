@@ -1,4 +1,5 @@
-"""Daily reminders: papers due soon and overdue action items (`flask --app app meetings remind`).
+"""Daily reminders: papers due soon and overdue action items (sent by `flask --app app meetings remind`, in
+meetings/cli.py).
 
 Safe to run more than once a day: a person hears about one meeting's deadline or one overdue item at
 most once per day (UTC).
@@ -7,8 +8,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -18,9 +17,6 @@ from aocp.meetings.models import ActionItem, Meeting
 from aocp.notifications import meetings as hooks
 from aocp.notifications.services import notified_today
 from aocp.timeutil import utcnow
-
-meetings_cli = AppGroup("meetings", help="Meeting workspaces.")
-
 
 def remind_papers_due(days: int, today: date | None = None) -> int:
     """Remind participants of meetings whose paper deadline is within `days` days; returns the notifications made.
@@ -54,14 +50,3 @@ def remind_overdue_actions(today: date | None = None) -> int:
         if people:
             count += len(hooks.action_overdue(item, people, today))
     return count
-
-
-@meetings_cli.command("remind")
-@click.option("--days", type=click.IntRange(0, 60), default=3, show_default=True,
-              help="Remind of paper deadlines this many days ahead.")
-def remind_command(days: int):
-    """Send today's reminders: papers due soon and overdue action items (run once a day)."""
-    papers = remind_papers_due(days)
-    overdue = remind_overdue_actions()
-    db.session.commit()
-    click.echo(f"Reminded {papers} people of papers due and {overdue} of overdue action items.")

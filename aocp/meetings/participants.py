@@ -1,0 +1,82 @@
+"""The meeting's participants, from its page: replies to an invitation, inviting people (by name or a whole
+delegation) and recording who attended."""
+from __future__ import annotations
+
+from flask import flash, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from aocp.accounts.models import User
+from aocp.extensions import db
+from aocp.meetings import bp, person_search, services
+from aocp.meetings.forms import InviteForm, RsvpForm
+from aocp.meetings.loading import load_meeting
+from aocp.meetings.models import Participant
+from aocp.meetings.services import MeetingError
+from aocp.meetings.views import back_to, field_error, invite_choices, meeting_page, utc_today
+from aocp.orgs.models import Organisation
+from aocp.policy import guard
+
+
+@bp.post("/meetings/<int:meeting_id>/rsvp")
+@guard("workspaces.view")
+def rsvp(meeting_id: int):
+    """Anyone invited answers for themselves (the service refuses people who were not invited)."""
+    meeting = load_meeting(meeting_id)
+    form = RsvpForm()
+    if form.validate_on_submit():
+        services.rsvp(current_user, meeting, form.rsvp.data)
+        db.session.commit()
+        flash("Your reply is saved.", "success")
+        return back_to(meeting, "participants")
+    return meeting_page(meeting, 400, rsvp_form=form)
+
+
+@bp.post("/meetings/<int:meeting_id>/invite")
+@guard("meetings.manage")
+def invite(meeting_id: int):
+    meeting = load_meeting(meeting_id, "meetings.manage")
+    form = InviteForm()
+    invite_choices(form, meeting)
+    if form.validate_on_submit():
+        try:
+            person = person_search.resolve(meeting, "invite", form.person.data, "person")
+        except MeetingError as err:
+            person, people = None, []
+            field_error(form, err)
+        else:
+            if person is not None:
+                people = [person]
+            elif form.org.data:
+                ids = select(person_search.eligible(meeting, "invite").subquery().c.id)
+                people = db.session.execute(select(User).join(Organisation, Organisation.id == User.org_id)
+                                            .where(User.id.in_(ids), Organisation.code == form.org.data)
+                                            ).scalars().all()
+            else:
+                people = []
+                form.person.errors = ["Type the name or email of a person, or choose an organisation."]
+        if people:
+            count = services.invite(current_user, meeting, people)
+            db.session.commit()
+            flash(f"{count} {'person' if count == 1 else 'people'} invited.", "success")
+            return back_to(meeting, "participants")
+    return meeting_page(meeting, 400, invite_form=form)
+
+
+@bp.post("/meetings/<int:meeting_id>/attendance")
+@guard("meetings.manage")
+def attendance(meeting_id: int):
+    meeting = load_meeting(meeting_id, "meetings.manage")
+    invited = set(db.session.execute(select(Participant.user_id).where(Participant.meeting_id == meeting.id))
+                  .scalars())
+    raw = request.form.getlist("present")
+    if meeting.starts_on > utc_today():
+        flash("Attendance is recorded once the meeting has started.", "error")
+        return meeting_page(meeting, 400)
+    if not all(v.isascii() and v.isdigit() and int(v) in invited for v in raw):
+        flash("Tick only people on the list of participants.", "error")
+        return meeting_page(meeting, 400)
+    services.record_attendance(current_user, meeting, {int(v) for v in raw})
+    db.session.commit()
+    flash("Attendance saved.", "success")
+    return back_to(meeting, "participants")
