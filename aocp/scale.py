@@ -352,35 +352,7 @@ def _plan(conn, n_lines: int, people: People, orgs: dict, bodies: dict) -> int:
             milestones.append({"id": ms0 + i * 10 + y, "action_line_id": lid, "year": 2016 + y,
                                "text": f"Milestone {2016 + y} of line {i + 1}", "target": "",
                                "due_on": date(2016 + y, 12, 31)})
-        for q in range(40):
-            year, quarter = 2016 + q // 4, q % 4 + 1
-            rid = rep0 + len(reports)
-            status = LINE_PATH[min(len(LINE_PATH) - 1, (q * (3 + i % 4)) // 20)]
-            if i % 10 == 9:
-                status = "delayed" if q > 20 else status
-            quarter_end = date(year, 3 * quarter, 28)
-            submitted = datetime.combine(quarter_end + timedelta(days=10), datetime.min.time())
-            accepted = submitted + timedelta(days=10)
-            author = lead_people[q % len(lead_people)]
-            percent = min(100, quarter * 25)
-            ms_id = ms0 + i * 10 + q // 4
-            reports.append({
-                "id": rid, "action_line_id": lid, "year": year, "quarter": quarter, "status": status,
-                "narrative": f"Progress in {year} Q{quarter}: activities carried out as planned.", "issues": "",
-                "support_needed": "", "state": "accepted", "reviewer_comment": "", "version": 3,
-                "created_by_id": author, "created_at": submitted - timedelta(days=5), "updated_by_id": reviewer,
-                "updated_at": accepted, "submitted_at": submitted, "submitted_by_id": author,
-                "reviewed_by_id": reviewer, "reviewed_at": accepted})
-            progress.append({"report_id": rid, "milestone_id": ms_id, "percent": percent})
-            for state, version, when, by in (("submitted", 2, submitted, author), ("accepted", 3, accepted, reviewer)):
-                snap = {"action_line_id": lid, "year": year, "quarter": quarter, "state": state, "status": status,
-                        "narrative": reports[-1]["narrative"], "issues": "", "support_needed": "",
-                        "reviewer_comment": "", "version": version, "milestones": {str(ms_id): percent},
-                        "evidence": []}
-                revisions.append({"id": rev0 + len(revisions), "report_id": rid, "action_line_id": lid,
-                                  "year": year, "quarter": quarter, "state": state, "line_status": status,
-                                  "report_version": version, "snapshot": json.dumps(snap, sort_keys=True),
-                                  "created_by_id": by, "created_at": when})
+        _line_reports(i, lid, ms0, (rep0, rev0), (lead_people, reviewer), (reports, revisions, progress))
     _insert(conn, ProgrammeArea, areas)
     _insert(conn, Strategy, strategies)
     _insert(conn, ActionLine, lines)
@@ -390,3 +362,40 @@ def _plan(conn, n_lines: int, people: People, orgs: dict, bodies: dict) -> int:
     _insert(conn, MilestoneProgress, progress)
     _insert(conn, ReportRevision, revisions)
     return len(reports)
+
+
+def _line_reports(i: int, lid: int, ms0: int, first_ids: tuple[int, int], who: tuple[list, int],
+                  rows: tuple[list, list, list]) -> None:
+    """Line i's 40 quarterly reports, each submitted and accepted (two revisions), with milestone progress."""
+    rep0, rev0 = first_ids
+    lead_people, reviewer = who
+    reports, revisions, progress = rows
+    for q in range(40):
+        year, quarter = 2016 + q // 4, q % 4 + 1
+        rid = rep0 + len(reports)
+        status = LINE_PATH[min(len(LINE_PATH) - 1, (q * (3 + i % 4)) // 20)]
+        if i % 10 == 9:
+            status = "delayed" if q > 20 else status
+        quarter_end = date(year, 3 * quarter, 28)
+        submitted = datetime.combine(quarter_end + timedelta(days=10), datetime.min.time())
+        accepted = submitted + timedelta(days=10)
+        author = lead_people[q % len(lead_people)]
+        percent = min(100, quarter * 25)
+        ms_id = ms0 + i * 10 + q // 4
+        reports.append({
+            "id": rid, "action_line_id": lid, "year": year, "quarter": quarter, "status": status,
+            "narrative": f"Progress in {year} Q{quarter}: activities carried out as planned.", "issues": "",
+            "support_needed": "", "state": "accepted", "reviewer_comment": "", "version": 3,
+            "created_by_id": author, "created_at": submitted - timedelta(days=5), "updated_by_id": reviewer,
+            "updated_at": accepted, "submitted_at": submitted, "submitted_by_id": author,
+            "reviewed_by_id": reviewer, "reviewed_at": accepted})
+        progress.append({"report_id": rid, "milestone_id": ms_id, "percent": percent})
+        for state, version, when, by in (("submitted", 2, submitted, author), ("accepted", 3, accepted, reviewer)):
+            snap = {"action_line_id": lid, "year": year, "quarter": quarter, "state": state, "status": status,
+                    "narrative": reports[-1]["narrative"], "issues": "", "support_needed": "",
+                    "reviewer_comment": "", "version": version, "milestones": {str(ms_id): percent},
+                    "evidence": []}
+            revisions.append({"id": rev0 + len(revisions), "report_id": rid, "action_line_id": lid,
+                              "year": year, "quarter": quarter, "state": state, "line_status": status,
+                              "report_version": version, "snapshot": json.dumps(snap, sort_keys=True),
+                              "created_by_id": by, "created_at": when})
