@@ -24,6 +24,7 @@ from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.notifications import plans as notices
 from aocp.orgs.models import Organisation
+from aocp.plans.access import is_asec
 from aocp.plans.models import (LINE_STATUSES, ActionLine, MilestoneProgress, Plan, ProgressReport, ReportEvidence,
                                ReportRevision, action_line_leads)
 from aocp.plans.rates import cutoff_of, latest_accepted
@@ -261,7 +262,7 @@ def _review(actor: User, report: ProgressReport, seen_version: int | None) -> No
     require(actor, "reports.review", report)
     if report.state != "submitted":
         raise PlanError("Only a submitted report is reviewed.")
-    if report.submitted_by_id == actor.id and actor.role not in ("asec_admin", "asec_staff"):
+    if report.submitted_by_id == actor.id and not is_asec(actor):
         raise PlanError("Someone other than the person who submitted the report reviews it.")
     _check_version(report, seen_version)
 
