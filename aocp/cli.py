@@ -209,7 +209,8 @@ def sessions_purge_command():
 def init_app(app: Flask) -> None:
     from aocp.backup.cli import backup_command, restore_command
     from aocp.documents.cli import documents_cli
+    from aocp.plans.cli import plans_cli
 
     for command in (seed_command, demo_command, users_cli, audit_cli, sessions_cli, documents_cli, backup_command,
-                    restore_command):
+                    restore_command, plans_cli):
         app.cli.add_command(command)

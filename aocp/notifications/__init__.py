@@ -3,10 +3,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages, the bell and the commands (`notifications run|digest`, `meetings remind`,
-    `plans remind`)."""
-    from aocp.notifications.plans import plans_cli
-    from aocp.notifications.plans import remind_command as plans_remind
+    """Register the pages, the bell and the commands (`notifications run|digest`, `meetings remind`)."""
     from aocp.notifications.reminders import meetings_cli, remind_command
     from aocp.notifications.views import bp
     from aocp.notifications.worker import notifications_cli
@@ -18,8 +15,3 @@ def init_app(app: Flask) -> None:
         existing.add_command(remind_command)
     else:
         app.cli.add_command(meetings_cli)
-    existing = app.cli.commands.get("plans")
-    if existing is not None and existing is not plans_cli:
-        existing.add_command(plans_remind)
-    else:
-        app.cli.add_command(plans_cli)

@@ -276,7 +276,7 @@ def return_report(actor: User, report: ProgressReport, comment: str, seen_versio
     report.updated_by_id, report.updated_at = actor.id, utcnow()
     _flush_or_conflict(report)
     _freeze(actor, report, "report.returned")
-    notices.report_reviewed(actor, report)
+    notices.report_reviewed(actor, report, _lead_people(report.action_line))
     return report
 
 
@@ -290,7 +290,7 @@ def accept_report(actor: User, report: ProgressReport, seen_version: int | None,
     report.updated_by_id, report.updated_at = actor.id, utcnow()
     _flush_or_conflict(report)
     _freeze(actor, report, "report.accepted")
-    notices.report_reviewed(actor, report)
+    notices.report_reviewed(actor, report, _lead_people(report.action_line))
     return report
 
 
@@ -335,6 +335,12 @@ def missing_reports(today: date | None = None, plan: Plan | None = None,
     return [MissingReport(line, org, year, quarter, deadline, state)
             for line, org, state in db.session.execute(stmt)
             if statuses is None or statuses.get(line.id, "not_started") not in FINAL_STATUSES]
+
+
+def _lead_people(line: ActionLine) -> list[User]:
+    """The focal persons and delegates of the line's lead Member States, lead by lead."""
+    contacts = lead_contacts(org.id for org in line.leads)
+    return [u for org in line.leads for u in contacts[org.id]]
 
 
 def lead_contacts(org_ids: Iterable[int]) -> dict[int, list[User]]:
