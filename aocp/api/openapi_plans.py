@@ -1,4 +1,5 @@
-"""The OpenAPI description of the plan endpoints (plans.py): plans, action lines, milestones, reports, rates."""
+"""The OpenAPI description of the plan endpoints (plans.py and plan_reports.py): plans, action lines, milestones,
+reports, rates."""
 from __future__ import annotations
 
 from aocp.api.openapi import PAGING, PATHS, SCHEMAS, STR, _errors, _ok, _op, _p, _page_of, _q, _ref

@@ -134,6 +134,60 @@ def _report_period(snap: dict | None) -> str:
     return f"{snap['year']} Q{snap['quarter']}" if snap else ""
 
 
+def _jwg_section(plan: Plan, lines: list[ActionLine], states: dict, cutoff: datetime, wanted: PackRequest,
+                 period: str) -> Section:
+    reported = accepted_snapshots(plan, cutoff, wanted.year, wanted.quarter)
+    rows = []
+    for line in lines:
+        state, snap = states[line.id], reported.get(line.id)
+        rows.append((line.code, line.text, line.body.short_name if line.body else "", _leads(line),
+                     LINE_STATUSES[state.status], state.percent_done,
+                     LINE_STATUSES[snap["status"]] if snap else "No accepted report",
+                     snap["narrative"] if snap else "", snap["issues"] if snap else "",
+                     snap["support_needed"] if snap else ""))
+    return Section("Action lines", ("Code", "Action line", "Working group", "Lead", "Status", "% done",
+                                    f"Reported for {period}", "Narrative", "Issues", "Support needed"),
+                   rows, (2, 6, 3, 2, 2, 1, 2, 6, 4, 4))
+
+
+def _asomm_section(plan: Plan, lines: list[ActionLine], states: dict, cutoff: datetime,
+                   wanted: PackRequest) -> Section:
+    reported = accepted_snapshots(plan, cutoff, wanted.year)
+    rows = []
+    for line in lines:
+        state, snap = states[line.id], reported.get(line.id)
+        rows.append((line.code, line.text, line.strategy.code, line.body.short_name if line.body else "",
+                     _leads(line), LINE_STATUSES[state.status], state.percent_done,
+                     _report_period(snap), snap["narrative"] if snap else "", snap["issues"] if snap else ""))
+    return Section("Action lines", ("Code", "Action line", "Strategy", "Working group", "Lead", "Status", "% done",
+                                    "Latest report", "Narrative", "Issues"), rows, (2, 6, 2, 3, 2, 2, 1, 2, 7, 5))
+
+
+def _review_section(plan: Plan, lines: list[ActionLine], states: dict, cutoff: datetime) -> Section:
+    reported = accepted_snapshots(plan, cutoff)
+    rows = []
+    for line in lines:
+        state, snap = states[line.id], reported.get(line.id)
+        remarks = " ".join(x for x in ((snap["narrative"] if snap else ""),
+                                       (f"Issues: {snap['issues']}" if snap and snap["issues"] else ""),
+                                       (f"Continues {line.carried_from.plan.code} {line.carried_from.code}."
+                                        if line.carried_from else "")) if x)
+        rows.append((line.code, line.text, _leads(line), LINE_STATUSES[state.status], state.percent_done, remarks))
+    return Section("Review table", ("Action line", "Text", "Lead", "Status", "% done", "Remarks"), rows,
+                   (2, 7, 2, 2, 1, 8))
+
+
+def _details(user: User, plan: Plan, wanted: PackRequest, period: str, summary) -> list[tuple[str, str]]:
+    return [("Plan", f"{plan.code}: {plan.name} ({plan.start_year}-{plan.end_year})"),
+            ("Pack", KINDS[wanted.kind] + (f", {period}" if period else "")),
+            ("Data as of", f"{wanted.as_of:%d %b %Y} (accepted reports only)"),
+            ("Achievement rate", f"{_rate_text(summary.overall)} ({summary.overall.completed} of "
+                                 f"{summary.overall.counted} action lines not withdrawn are completed)"),
+            ("Milestone-weighted rate", f"{_rate_text(summary.milestones)} (mean % done of "
+                                        f"{summary.milestones.due} milestones due)"),
+            ("Generated", f"{utcnow():%d %b %Y %H:%M} UTC by {user.name}")]
+
+
 def build(user: User, plan: Plan, wanted: PackRequest) -> Pack:
     """Everything the pack shows, as it stood at the end of `wanted.as_of` (UTC)."""
     cutoff = rates.cutoff_of(wanted.as_of)
@@ -144,58 +198,16 @@ def build(user: User, plan: Plan, wanted: PackRequest) -> Pack:
     kind = wanted.kind
     period = (f"{wanted.year} Q{wanted.quarter}" if kind == "jwg" else str(wanted.year) if kind == "asomm" else "")
     title = f"{plan.name}: {KINDS[kind]}" + (f", {period}" if period else "")
-    details = [("Plan", f"{plan.code}: {plan.name} ({plan.start_year}-{plan.end_year})"),
-               ("Pack", KINDS[kind] + (f", {period}" if period else "")),
-               ("Data as of", f"{wanted.as_of:%d %b %Y} (accepted reports only)"),
-               ("Achievement rate", f"{_rate_text(summary.overall)} ({summary.overall.completed} of "
-                                    f"{summary.overall.counted} action lines not withdrawn are completed)"),
-               ("Milestone-weighted rate", f"{_rate_text(summary.milestones)} (mean % done of "
-                                           f"{summary.milestones.due} milestones due)"),
-               ("Generated", f"{utcnow():%d %b %Y %H:%M} UTC by {user.name}")]
-    pack = Pack(kind, title, plan, period, wanted.as_of, details)
+    pack = Pack(kind, title, plan, period, wanted.as_of, _details(user, plan, wanted, period, summary))
     pack.sections.append(Section("Status counts", ("Status", "Action lines"),
                                  [(label, summary.status_counts[key]) for key, label in LINE_STATUSES.items()],
                                  (3, 1)))
-
     if kind == "jwg":
-        reported = accepted_snapshots(plan, cutoff, wanted.year, wanted.quarter)
-        rows = []
-        for line in lines:
-            state, snap = states[line.id], reported.get(line.id)
-            rows.append((line.code, line.text, line.body.short_name if line.body else "", _leads(line),
-                         LINE_STATUSES[state.status], state.percent_done,
-                         LINE_STATUSES[snap["status"]] if snap else "No accepted report",
-                         snap["narrative"] if snap else "", snap["issues"] if snap else "",
-                         snap["support_needed"] if snap else ""))
-        pack.sections.append(Section(
-            "Action lines", ("Code", "Action line", "Working group", "Lead", "Status", "% done",
-                             f"Reported for {period}", "Narrative", "Issues", "Support needed"),
-            rows, (2, 6, 3, 2, 2, 1, 2, 6, 4, 4)))
+        pack.sections.append(_jwg_section(plan, lines, states, cutoff, wanted, period))
     elif kind == "asomm":
-        reported = accepted_snapshots(plan, cutoff, wanted.year)
-        rows = []
-        for line in lines:
-            state, snap = states[line.id], reported.get(line.id)
-            rows.append((line.code, line.text, line.strategy.code, line.body.short_name if line.body else "",
-                         _leads(line), LINE_STATUSES[state.status], state.percent_done,
-                         _report_period(snap), snap["narrative"] if snap else "", snap["issues"] if snap else ""))
-        pack.sections.append(Section(
-            "Action lines", ("Code", "Action line", "Strategy", "Working group", "Lead", "Status", "% done",
-                             "Latest report", "Narrative", "Issues"), rows, (2, 6, 2, 3, 2, 2, 1, 2, 7, 5)))
+        pack.sections.append(_asomm_section(plan, lines, states, cutoff, wanted))
     else:
-        reported = accepted_snapshots(plan, cutoff)
-        rows = []
-        for line in lines:
-            state, snap = states[line.id], reported.get(line.id)
-            remarks = " ".join(x for x in ((snap["narrative"] if snap else ""),
-                                           (f"Issues: {snap['issues']}" if snap and snap["issues"] else ""),
-                                           (f"Continues {line.carried_from.plan.code} {line.carried_from.code}."
-                                            if line.carried_from else "")) if x)
-            rows.append((line.code, line.text, _leads(line), LINE_STATUSES[state.status],
-                         state.percent_done, remarks))
-        pack.sections.append(Section("Review table", ("Action line", "Text", "Lead", "Status", "% done", "Remarks"),
-                                     rows, (2, 7, 2, 2, 1, 8)))
-
+        pack.sections.append(_review_section(plan, lines, states, cutoff))
     pack.sections.append(_group_section("By programme area", summary.by_area, "—"))
     if kind != "jwg":
         pack.sections.append(_group_section("By strategy", summary.by_strategy, "—"))
