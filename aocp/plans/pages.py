@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from aocp.extensions import db
+from aocp.http import Invalid
 from aocp.orgs.models import Organisation
 from aocp.plans import bp, charts, services
 from aocp.plans.models import LINE_STATUSES, PLAN_STATUSES, REPORT_STATES, Plan
@@ -17,7 +18,8 @@ from aocp.timeutil import utcnow
 
 
 class PageError(Exception):
-    """A request that cannot be answered: shown as an error page with its status and a clear message."""
+    """A quarter a report page cannot be about: 404 with what the plan's quarters are (other refusals are the
+    request layer's: `http.NotFound`, `http.Invalid`, `policy.PermissionDenied`)."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -45,7 +47,7 @@ def as_of_arg() -> date:
     except ValueError:
         day = None
     if day is None or not services.FIRST_YEAR <= day.year <= services.LAST_YEAR:
-        raise PageError(400, "Give the date as YYYY-MM-DD between 2000 and 2100, e.g. 2025-09-30.")
+        raise Invalid({"as_of": "Give the date as YYYY-MM-DD between 2000 and 2100, e.g. 2025-09-30."})
     return day
 
 

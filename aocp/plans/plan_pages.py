@@ -7,13 +7,14 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from aocp.extensions import db
+from aocp.http import Invalid
 from aocp.orgs.models import Body
 from aocp.plans import access, bp, charts, imports, rates, services
 from aocp.plans.forms import (ActionLineForm, AreaForm, ImportForm, PlanForm, SharingForm, StrategyForm, fill_area,
                               fill_line, fill_plan, fill_strategy)
 from aocp.plans.loading import load_plan
 from aocp.plans.models import ActionLine, Plan, Strategy
-from aocp.plans.pages import PageError, by_code, field_error, form_page, orgs_by_code, packs_url, page_arg
+from aocp.plans.pages import by_code, field_error, form_page, orgs_by_code, packs_url, page_arg
 from aocp.plans.services import PlanError
 from aocp.policy import guard
 
@@ -95,7 +96,7 @@ def sharing(code: str):
     plan = load_plan(code)
     form = SharingForm()
     if not form.validate_on_submit():
-        raise PageError(400, "The form expired or was incomplete; open the plan and try again.")
+        raise Invalid({"shared": "The form expired or was incomplete; open the plan and try again."})
     services.share_with_partners(current_user, plan, form.shared.data == "yes")
     db.session.commit()
     flash("Partners (observers) now see this plan's structure and published rates; its reports and packs stay "

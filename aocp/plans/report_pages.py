@@ -9,6 +9,7 @@ from sqlalchemy import select
 from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db
+from aocp.http import Invalid
 from aocp.plans import access, bp, reports
 from aocp.plans.forms import ReportForm, ReviewForm
 from aocp.plans.loading import load_line, load_plan, load_report
@@ -65,7 +66,7 @@ def _action() -> str:
         return ""
     action = request.form.get("action", "")
     if action not in FILE_ACTIONS + REVIEW_ACTIONS:
-        raise PageError(400, "Choose Save draft, Submit, Accept or Return.")
+        raise Invalid({"action": "Choose Save draft, Submit, Accept or Return."})
     return action
 
 
