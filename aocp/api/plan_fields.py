@@ -55,14 +55,14 @@ def handled(view):
 
 # --- JSON shapes -----------------------------------------------------------------------------------
 
-def _time(value) -> str | None:
+def iso_time(value) -> str | None:
     return value.isoformat() + "Z" if value else None
 
 
 def plan_json(p: Plan) -> dict:
     return {"id": p.id, "code": p.code, "name": p.name, "title": p.title, "description": p.description,
             "start_year": p.start_year, "end_year": p.end_year, "status": p.status,
-            "carried_from": p.carried_from.code if p.carried_from else None, "created_at": _time(p.created_at),
+            "carried_from": p.carried_from.code if p.carried_from else None, "created_at": iso_time(p.created_at),
             "shared_with_partners": p.shared_with_partners,
             "url": url_for("api.get_plan", code=p.code)}
 
@@ -92,23 +92,23 @@ def report_json(r: ProgressReport, user) -> dict:
             "milestones": [{"milestone_id": mp.milestone_id, "percent": mp.percent}
                            for mp in sorted(r.milestone_progress, key=lambda mp: mp.milestone_id)],
             "evidence": sorted(e.document_id for e in r.evidence),
-            "created_at": _time(r.created_at), "updated_at": _time(r.updated_at),
-            "submitted_at": _time(r.submitted_at), "reviewed_at": _time(r.reviewed_at),
+            "created_at": iso_time(r.created_at), "updated_at": iso_time(r.updated_at),
+            "submitted_at": iso_time(r.submitted_at), "reviewed_at": iso_time(r.reviewed_at),
             "can_edit": can(user, "reports.change", r),
             "can_review": can(user, "reports.decide", r)}
 
 
-def _rate(rate) -> dict:
+def rate_json(rate) -> dict:
     return {"completed": rate.completed, "counted": rate.counted, "percent": rate.percent}
 
 
-def _milestone_rate(rate) -> dict:
+def milestone_rate_json(rate) -> dict:
     return {"due": rate.due, "percent_sum": rate.percent_sum, "percent": rate.percent}
 
 
-def _groups(groups) -> list[dict]:
-    return [{"key": gr.key, "label": gr.label, "rate": _rate(gr.rate), "milestones": _milestone_rate(gr.milestones)}
-            for gr in groups]
+def groups_json(groups) -> list[dict]:
+    return [{"key": gr.key, "label": gr.label, "rate": rate_json(gr.rate),
+             "milestones": milestone_rate_json(gr.milestones)} for gr in groups]
 
 
 # --- query arguments and path parts ------------------------------------------------------------------

@@ -16,8 +16,8 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from aocp.api import bp
 from aocp.api.auth import api_guard
-from aocp.api.plan_fields import (BadRequest, _groups, _milestone_rate, _rate, _time, as_of_arg, handled,
-                                  line_json, milestone_json, plan_json)
+from aocp.api.plan_fields import (BadRequest, as_of_arg, groups_json, handled, iso_time, line_json, milestone_json,
+                                  milestone_rate_json, plan_json, rate_json)
 from aocp.extensions import db
 from aocp.http import Fields, body_by_code, json_body, page_args, paginated
 from aocp.orgs.models import Body, Organisation
@@ -138,11 +138,11 @@ def plan_rates(code: str):
     plan = load_plan(code)
     as_of = as_of_arg()
     summary = rates.summary(plan, as_of)
-    return {"plan": plan.code, "as_of": _time(summary.as_of), "overall": _rate(summary.overall),
-            "milestones": _milestone_rate(summary.milestones), "status_counts": summary.status_counts,
-            "by_area": _groups(summary.by_area), "by_strategy": _groups(summary.by_strategy),
-            "by_working_group": _groups(summary.by_working_group), "by_lead": _groups(summary.by_lead),
-            "trend": [{"year": t.year, "quarter": t.quarter, "withdrawn": t.withdrawn, **_rate(t.rate)}
+    return {"plan": plan.code, "as_of": iso_time(summary.as_of), "overall": rate_json(summary.overall),
+            "milestones": milestone_rate_json(summary.milestones), "status_counts": summary.status_counts,
+            "by_area": groups_json(summary.by_area), "by_strategy": groups_json(summary.by_strategy),
+            "by_working_group": groups_json(summary.by_working_group), "by_lead": groups_json(summary.by_lead),
+            "trend": [{"year": t.year, "quarter": t.quarter, "withdrawn": t.withdrawn, **rate_json(t.rate)}
                       for t in rates.trend(plan, summary.as_of)]}
 
 
