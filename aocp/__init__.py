@@ -53,7 +53,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from aocp.documents import bp as documents_bp
     from aocp.meetings import bp as meetings_bp
     from aocp.main import bp as main_bp
-    from aocp.plans import bp as plans_bp, register_views as register_plan_views
+    from aocp.plans import bp as plans_bp
     from aocp.profile.views import bp as profile_bp
     from aocp.sso.views import bp as sso_bp
 
@@ -61,7 +61,6 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     web.init_app(app)
     http.init_app(app)
     metrics.init_app(app)
-    register_plan_views()
     for bp in (main_bp, auth_bp, profile_bp, admin_bp, documents_bp, meetings_bp, plans_bp, api_bp, sso_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies

@@ -210,7 +210,8 @@ def init_app(app: Flask) -> None:
     from aocp.backup.cli import backup_command, restore_command
     from aocp.documents.cli import documents_cli
     from aocp.meetings.cli import meetings_cli
+    from aocp.plans.cli import plans_cli
 
     for command in (seed_command, demo_command, users_cli, audit_cli, sessions_cli, documents_cli, meetings_cli,
-                    backup_command, restore_command):
+                    plans_cli, backup_command, restore_command):
         app.cli.add_command(command)

@@ -50,6 +50,9 @@ RULES = {
     "plans.manage": "Create plans and their structure, import them, carry action lines over",
     "reports.edit": "Save, submit and resubmit a progress report of an action line one's Member State leads",
     "reports.review": "Accept or return a progress report of an action line of a working group one chairs",
+    "reports.change": "Save or submit this report now: a draft or a returned one, or the quarter's first, for "
+                      "those who file the line's reports",
+    "reports.decide": "Accept or return this report now: a submitted one, for those who review the line's reports",
     "sso.manage": "Configure the OpenID Connect providers people may sign in with",
 }
 
@@ -57,7 +60,8 @@ _SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "bodies.members", "d
               "documents.comment", "workspaces.view", "notifications.view", "plans.view"}
 # Observers read what is shared with them; Member States and ASEC share.
 _CONTRIBUTE = {"documents.upload", "documents.edit", "documents.delete", "meetings.manage", "meetings.contribute",
-               "actions.update", "reports.edit", "reports.review", "documents.file_for", "documents.file_in"}
+               "actions.update", "reports.edit", "reports.review", "reports.change", "reports.decide",
+               "documents.file_for", "documents.file_in"}
 # ASEAN-internal progress: Member States' people and ASEC read it; partners (observers) do not.
 _ASEAN = {"reports.view", "packs.view"}
 ROLE_RULES: dict[str, frozenset[str]] = {
@@ -134,6 +138,8 @@ OBJECT_RULES: dict[str, Callable[[Any, Any], bool]] = {
     "reports.view": _report("can_read_report"),
     "reports.edit": _report("can_edit_report"),
     "reports.review": _report("can_review_report"),
+    "reports.change": _report("can_change_report"),  # these two also look at the report's state
+    "reports.decide": _report("can_decide_report"),
 }
 
 

@@ -1,4 +1,5 @@
-"""The OpenAPI description of the plan endpoints (plans.py): plans, action lines, milestones, reports, rates."""
+"""The OpenAPI description of the plan endpoints (plans.py and plan_reports.py): plans, action lines, milestones,
+reports, rates."""
 from __future__ import annotations
 
 from aocp.api.openapi import PAGING, PATHS, SCHEMAS, STR, _errors, _ok, _op, _p, _page_of, _q, _ref
@@ -147,7 +148,8 @@ PATHS.update({
                                          "country, status counts and the trend per quarter", "plans.view",
                                          _ref("Rates"), [_CODE, _AS_OF], 400)},
     "/action-lines": {"get": _op(
-        "Action lines of every plan, filtered." + _SHARED_NOTE, "plans.view", {**_ok(_page_of("ActionLine")), **_errors(400)},
+        "Action lines of every plan, filtered." + _SHARED_NOTE, "plans.view",
+        {**_ok(_page_of("ActionLine")), **_errors(400)},
         params=[_q("plan", STR, "Plan code"), _q("area", STR, "Programme area code"),
                 _q("strategy", STR, "Strategy code"), _q("wg", STR, "Responsible body code"),
                 _q("lead", STR, "Lead Member State code"), _q("status", _LINE_STATUS, "Status as of now"),

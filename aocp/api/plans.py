@@ -1,159 +1,39 @@
-"""API endpoints for AMCAP plans: plans and their structure, action lines, milestones, quarterly progress
-reports and the computed achievement rates.
+"""API endpoints for AMCAP plans: plans and their structure, action lines, milestones and the computed
+achievement rates (progress reports: plan_reports.py).
 
-The same services and policy as the pages. ASEAN (ASEC and the Member States' people) reads every plan, its
-action lines, milestones and rates; partners (observers) only those of a plan ASEC shares with them
-(`shared_with_partners`), any other plan being unknown to them (404). Progress reports are ASEAN's
-(`reports.view`: 403 for partners); a draft is read only by those who may edit it (404 for others). ASEC
-(`plans.manage`) creates plans, shares them with partners and changes action lines and milestones. Reports are filed by the lead Member
-States' focal persons and delegates (`reports.edit`) and reviewed by the working group's chair or vice-chair
-(`reports.review`), ASEC doing both. Every report write sends the `version` the caller read: a stale one
-answers 409 with the current report in `error.current`, and nothing changes.
+The same services, loaders and policy as the pages. ASEAN (ASEC and the Member States' people) reads every plan,
+its action lines, milestones and rates; partners (observers) only those of a plan ASEC shares with them
+(`shared_with_partners`), any other plan being unknown to them (404). ASEC (`plans.manage`) creates plans,
+shares them with partners and changes action lines and milestones.
 """
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask import g, request, url_for
 from sqlalchemy import func, literal, select, union_all
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from aocp.api import bp
-from aocp.http import json_body, page_args, paginated
 from aocp.api.auth import api_guard
-from aocp.api.meeting_fields import Refused, bad_request, forbidden, handling
-from aocp.http import Fields, body_by_code, parse_date, valid_id
+from aocp.api.plan_fields import (BadRequest, as_of_arg, groups_json, handled, iso_time, line_json, milestone_json,
+                                  milestone_rate_json, plan_json, rate_json)
 from aocp.extensions import db
+from aocp.http import Fields, body_by_code, json_body, page_args, paginated
 from aocp.orgs.models import Body, Organisation
-from aocp.plans import rates, reports, services
+from aocp.plans import rates, services
 from aocp.plans.access import visible_plans_clause
-from aocp.plans.models import (LINE_STATUSES, PLAN_STATUSES, ActionLine, Milestone, Plan, ProgrammeArea,
-                               ProgressReport, Strategy, action_line_leads,
-                               action_line_participants)
-from aocp.plans.reports import Conflict
-from aocp.plans.services import PlanError
-from aocp.policy import can, record_denial
+from aocp.plans.loading import load_line_by_id, load_plan
+from aocp.plans.models import (LINE_STATUSES, PLAN_STATUSES, ActionLine, Plan, ProgrammeArea, Strategy,
+                               action_line_leads, action_line_participants)
+from aocp.policy import can
 from aocp.timeutil import utcnow
-from aocp.http import json_error
 
 PLAN_FIELDS = {"code", "name", "title", "description", "start_year", "end_year", "status", "carried_from"}
 LINE_FIELDS = {"text", "working_group", "leads", "participants", "indicators"}
 MILESTONE_FIELDS = {"year", "text", "target", "due_on"}
-REPORT_FIELDS = {"version", "status", "narrative", "issues", "support_needed", "milestones", "evidence"}
-REVIEW_FIELDS = {"version", "comment"}
 MAX_CODES = 50
 FILTER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+\-]{0,31}$")
-
-
-handled = handling(Conflict, lambda err: report_json(err.report, g.api_user) if err.report is not None else None,
-                   PlanError)
-
-
-# --- JSON shapes -----------------------------------------------------------------------------------
-
-def _time(value) -> str | None:
-    return value.isoformat() + "Z" if value else None
-
-
-def plan_json(p: Plan) -> dict:
-    return {"id": p.id, "code": p.code, "name": p.name, "title": p.title, "description": p.description,
-            "start_year": p.start_year, "end_year": p.end_year, "status": p.status,
-            "carried_from": p.carried_from.code if p.carried_from else None, "created_at": _time(p.created_at),
-            "shared_with_partners": p.shared_with_partners,
-            "url": url_for("api.get_plan", code=p.code)}
-
-
-def line_json(line: ActionLine, status: str | None = None, orgs: tuple[list, list] | None = None) -> dict:
-    """`orgs`: the line's lead and participant codes when already read (else from its relationships)."""
-    leads, participants = orgs or ([o.code for o in line.leads], [o.code for o in line.participants])
-    return {"id": line.id, "plan": line.plan.code, "code": line.code, "text": line.text,
-            "strategy": line.strategy.code, "area": line.strategy.area.code,
-            "working_group": line.body.code if line.body else None,
-            "leads": leads, "participants": participants,
-            "indicators": line.indicators, "carried_from": line.carried_from_id,
-            **({"status": status} if status is not None else {}),
-            "url": url_for("api.get_action_line", line_id=line.id)}
-
-
-def milestone_json(m: Milestone) -> dict:
-    return {"id": m.id, "action_line_id": m.action_line_id, "year": m.year, "text": m.text, "target": m.target,
-            "due_on": m.due_on.isoformat()}
-
-
-def report_json(r: ProgressReport, user) -> dict:
-    return {"id": r.id, "action_line_id": r.action_line_id, "action_line": r.action_line.code, "year": r.year,
-            "quarter": r.quarter, "state": r.state, "status": r.status, "narrative": r.narrative,
-            "issues": r.issues, "support_needed": r.support_needed, "reviewer_comment": r.reviewer_comment,
-            "version": r.version,
-            "milestones": [{"milestone_id": mp.milestone_id, "percent": mp.percent}
-                           for mp in sorted(r.milestone_progress, key=lambda mp: mp.milestone_id)],
-            "evidence": sorted(e.document_id for e in r.evidence),
-            "created_at": _time(r.created_at), "updated_at": _time(r.updated_at),
-            "submitted_at": _time(r.submitted_at), "reviewed_at": _time(r.reviewed_at),
-            "can_edit": can(user, "reports.edit", r) and r.state in ("draft", "returned"),
-            "can_review": can(user, "reports.review", r) and r.state == "submitted"}
-
-
-def _rate(rate) -> dict:
-    return {"completed": rate.completed, "counted": rate.counted, "percent": rate.percent}
-
-
-def _milestone_rate(rate) -> dict:
-    return {"due": rate.due, "percent_sum": rate.percent_sum, "percent": rate.percent}
-
-
-def _groups(groups) -> list[dict]:
-    return [{"key": gr.key, "label": gr.label, "rate": _rate(gr.rate), "milestones": _milestone_rate(gr.milestones)}
-            for gr in groups]
-
-
-# --- loading what the URL names --------------------------------------------------------------------
-
-def _not_found(what: str):
-    return json_error(404, f"There is no such {what}.", "not_found")
-
-
-def _visible(obj, what: str):
-    """The object, unless its plan is not shared with the caller (then unknown to them: 404)."""
-    if obj is not None and not can(g.api_user, "plans.view", obj):
-        record_denial(g.api_user, "plans.view")
-        obj = None
-    if obj is None:
-        raise Refused(_not_found(what))
-    return obj
-
-
-def load_plan(code: str) -> Plan:
-    plan = services.plan_by_code(code) if services.PLAN_CODE.match((code or "").upper()) else None
-    return _visible(plan, "plan")
-
-
-def load_line(line_id: int) -> ActionLine:
-    line = db.session.get(ActionLine, line_id, options=[
-        joinedload(ActionLine.plan), joinedload(ActionLine.strategy).joinedload(Strategy.area),
-        joinedload(ActionLine.body), selectinload(ActionLine.leads), selectinload(ActionLine.participants),
-        selectinload(ActionLine.milestones)]) if valid_id(line_id) else None
-    return _visible(line, "action line")
-
-
-def _as_of() -> date | None:
-    raw = request.args.get("as_of")
-    if raw is None or raw == "":
-        return None
-    day = parse_date(raw)
-    if day is None:
-        raise Refused(bad_request("as_of must be a date as YYYY-MM-DD.", {"as_of": "YYYY-MM-DD."}))
-    if day > utcnow().date():
-        raise Refused(bad_request("as_of cannot be in the future.", {"as_of": "Today or earlier."}))
-    return day
-
-
-def _period(year: int, quarter: int) -> None:
-    if not 1 <= quarter <= 4:
-        raise Refused(bad_request("quarter must be 1, 2, 3 or 4.", {"quarter": "1 to 4."}))
-    if not 2000 <= year <= 2100:
-        raise Refused(bad_request("year must be between 2000 and 2100.", {"year": "2000 to 2100."}))
 
 
 def _orgs(f: Fields, name: str, default: list[Organisation]) -> list[Organisation]:
@@ -185,7 +65,7 @@ def list_plans():
             .order_by(Plan.start_year.desc(), Plan.code))
     if (status := request.args.get("status")) is not None:
         if status not in PLAN_STATUSES:
-            return bad_request("Unknown plan status.", {"status": f"One of {', '.join(PLAN_STATUSES)}."})
+            raise BadRequest("Unknown plan status.", {"status": f"One of {', '.join(PLAN_STATUSES)}."})
         stmt = stmt.where(Plan.status == status)
     return paginated(stmt, plan_json)
 
@@ -256,13 +136,13 @@ def update_plan_sharing(code: str):
 @handled
 def plan_rates(code: str):
     plan = load_plan(code)
-    as_of = _as_of()
+    as_of = as_of_arg()
     summary = rates.summary(plan, as_of)
-    return {"plan": plan.code, "as_of": _time(summary.as_of), "overall": _rate(summary.overall),
-            "milestones": _milestone_rate(summary.milestones), "status_counts": summary.status_counts,
-            "by_area": _groups(summary.by_area), "by_strategy": _groups(summary.by_strategy),
-            "by_working_group": _groups(summary.by_working_group), "by_lead": _groups(summary.by_lead),
-            "trend": [{"year": t.year, "quarter": t.quarter, "withdrawn": t.withdrawn, **_rate(t.rate)}
+    return {"plan": plan.code, "as_of": iso_time(summary.as_of), "overall": rate_json(summary.overall),
+            "milestones": milestone_rate_json(summary.milestones), "status_counts": summary.status_counts,
+            "by_area": groups_json(summary.by_area), "by_strategy": groups_json(summary.by_strategy),
+            "by_working_group": groups_json(summary.by_working_group), "by_lead": groups_json(summary.by_lead),
+            "trend": [{"year": t.year, "quarter": t.quarter, "withdrawn": t.withdrawn, **rate_json(t.rate)}
                       for t in rates.trend(plan, summary.as_of)]}
 
 
@@ -331,7 +211,7 @@ def list_action_lines():
         stmt = (stmt.outerjoin(latest, latest.c.action_line_id == ActionLine.id)
                 .where(func.coalesce(latest.c.line_status, "not_started") == wanted))
     if errors:
-        return bad_request("Some filters are not valid.", errors)
+        raise BadRequest("Some filters are not valid.", errors)
     page, per_page = page_args()
     total = db.session.scalar(select(db.func.count()).select_from(stmt.order_by(None).subquery())) or 0
     lines = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
@@ -345,7 +225,7 @@ def list_action_lines():
 @api_guard("plans.view")
 @handled
 def get_action_line(line_id: int):
-    line = load_line(line_id)
+    line = load_line_by_id(line_id)
     return line_json(line, rates.latest_status(line)) | {
         "milestones": [milestone_json(m) for m in line.milestones],
         "can_manage": can(g.api_user, "plans.manage", line.plan),
@@ -356,7 +236,7 @@ def get_action_line(line_id: int):
 @api_guard("plans.manage")
 @handled
 def update_action_line(line_id: int):
-    line = load_line(line_id)
+    line = load_line_by_id(line_id)
     f = Fields(json_body(), LINE_FIELDS)
     text = f.text("text", default=line.text, max_length=5000, multiline=True)
     indicators = f.text("indicators", default=line.indicators, max_length=5000, multiline=True)
@@ -372,21 +252,21 @@ def update_action_line(line_id: int):
     services.update_action_line(g.api_user, line, text=text, body=body, leads=leads, participants=participants,
                                 indicators=indicators)
     db.session.commit()
-    return line_json(load_line(line_id), rates.latest_status(line))
+    return line_json(load_line_by_id(line_id), rates.latest_status(line))
 
 
 @bp.get("/action-lines/<int:line_id>/milestones")
 @api_guard("plans.view")
 @handled
 def list_milestones(line_id: int):
-    return {"items": [milestone_json(m) for m in load_line(line_id).milestones]}
+    return {"items": [milestone_json(m) for m in load_line_by_id(line_id).milestones]}
 
 
 @bp.post("/action-lines/<int:line_id>/milestones")
 @api_guard("plans.manage")
 @handled
 def create_milestone(line_id: int):
-    line = load_line(line_id)
+    line = load_line_by_id(line_id)
     f = Fields(json_body(), MILESTONE_FIELDS, required=("year", "text"))
     year = f.whole("year", 2000, 2100)
     text = f.text("text", max_length=2000, multiline=True, required=True)
@@ -396,113 +276,3 @@ def create_milestone(line_id: int):
     milestone = services.add_milestone(g.api_user, line, year=year, text=text, target=target, due_on=due_on)
     db.session.commit()
     return milestone_json(milestone), 201
-
-
-# --- progress reports ------------------------------------------------------------------------------
-
-_REPORT_PATH = "/action-lines/<int:line_id>/reports/<int:year>/<int:quarter>"
-
-
-def _report(line: ActionLine, year: int, quarter: int) -> ProgressReport:
-    """The report, if it exists and the caller may read it (drafts: only those who may edit them)."""
-    report = reports.get_report(line, year, quarter)
-    if report is None or not can(g.api_user, "reports.view", report):
-        if report is not None:
-            record_denial(g.api_user, "reports.view")
-        raise Refused(_not_found("progress report"))
-    return report
-
-
-@bp.get(_REPORT_PATH)
-@api_guard("reports.view")
-@handled
-def get_report(line_id: int, year: int, quarter: int):
-    _period(year, quarter)
-    line = load_line(line_id)
-    return report_json(_report(line, year, quarter), g.api_user)
-
-
-def _milestone_values(f: Fields) -> dict[int, int] | None:
-    if not f.has("milestones"):
-        return None
-    value = f.data["milestones"]
-    if not isinstance(value, list) or len(value) > 500 or not all(
-            isinstance(x, dict) and set(x) == {"milestone_id", "percent"} and valid_id(x["milestone_id"])
-            and type(x["percent"]) is int and 0 <= x["percent"] <= 100 for x in value):
-        f.fail("milestones", "A list of {milestone_id, percent} objects, percent a whole number from 0 to 100.")
-        return None
-    return {x["milestone_id"]: x["percent"] for x in value}
-
-
-@bp.put(_REPORT_PATH)
-@api_guard("reports.edit")
-@handled
-def save_report(line_id: int, year: int, quarter: int):
-    """Create the quarter's report (version null or left out) or change a draft or returned one (version)."""
-    _period(year, quarter)
-    line = load_line(line_id)
-    if not can(g.api_user, "reports.edit", line):
-        raise Refused(forbidden("reports.edit", "Only the lead Member States' focal persons and delegates, "
-                                                "or ASEC, file this action line's reports."))
-    f = Fields(json_body(), REPORT_FIELDS, required=("status",))
-    version = f.whole("version", 1, 2**31 - 1, nullable=True)
-    status = f.text("status", max_length=16)
-    if f.has("status") and status not in LINE_STATUSES:
-        f.fail("status", f"One of {', '.join(LINE_STATUSES)}.")
-    narrative = f.text("narrative", max_length=reports.TEXT_LIMIT, multiline=True)
-    issues = f.text("issues", max_length=reports.TEXT_LIMIT, multiline=True)
-    support = f.text("support_needed", max_length=reports.TEXT_LIMIT, multiline=True)
-    milestones = _milestone_values(f)
-    evidence = f.ids("evidence") if f.has("evidence") else None
-    f.check()
-    existing = reports.get_report(line, year, quarter)
-    if existing is not None and version is None:
-        raise Conflict(existing)
-    report = reports.save_draft(g.api_user, line, year, quarter, status=status, narrative=narrative, issues=issues,
-                                support_needed=support, milestones=milestones, evidence=evidence,
-                                seen_version=version)
-    db.session.commit()
-    return report_json(report, g.api_user), 201 if existing is None else 200
-
-
-def _transition(line_id: int, year: int, quarter: int, rule: str, comment_field: bool):
-    _period(year, quarter)
-    line = load_line(line_id)
-    report = _report(line, year, quarter)
-    f = Fields(json_body(), REVIEW_FIELDS if comment_field else {"version"}, required=("version",))
-    version = f.whole("version", 1, 2**31 - 1)
-    comment = f.text("comment", max_length=5000, multiline=True)
-    f.check()
-    if not can(g.api_user, rule, report):
-        raise Refused(forbidden(rule))
-    return report, version, comment
-
-
-@bp.post(_REPORT_PATH + "/submit")
-@api_guard("reports.edit")
-@handled
-def submit_report(line_id: int, year: int, quarter: int):
-    report, version, _ = _transition(line_id, year, quarter, "reports.edit", False)
-    reports.submit_report(g.api_user, report, version)
-    db.session.commit()
-    return report_json(report, g.api_user)
-
-
-@bp.post(_REPORT_PATH + "/return")
-@api_guard("reports.review")
-@handled
-def return_report(line_id: int, year: int, quarter: int):
-    report, version, comment = _transition(line_id, year, quarter, "reports.review", True)
-    reports.return_report(g.api_user, report, comment, version)
-    db.session.commit()
-    return report_json(report, g.api_user)
-
-
-@bp.post(_REPORT_PATH + "/accept")
-@api_guard("reports.review")
-@handled
-def accept_report(line_id: int, year: int, quarter: int):
-    report, version, comment = _transition(line_id, year, quarter, "reports.review", True)
-    reports.accept_report(g.api_user, report, version, comment)
-    db.session.commit()
-    return report_json(report, g.api_user)

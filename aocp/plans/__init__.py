@@ -1,20 +1,12 @@
 """AMCAP plans and action lines: structure, quarterly progress reports, reviews and achievement rates.
 
-Pages live in views.py (plans, action lines, reports, dashboards) and packs.py (review packs as XLSX, CSV
-and PDF); both attach their routes to `bp`.
+The pages: plan_pages.py (plans, their structure and import), line_pages.py (action lines and milestones),
+report_pages.py (a quarter's progress report), dashboard_pages.py (dashboard and matrix) and pack_pages.py
+(review packs as XLSX, CSV and PDF); pages.py holds what they share. `loading.py` loads a plan, line or
+report through the policy for the pages and the API alike.
 """
 from flask import Blueprint
 
 bp = Blueprint("plans", __name__)
 
-
-def register_views() -> None:
-    """Import the view modules so their routes attach to `bp` (called once by the app factory)."""
-    import importlib
-
-    for name in ("views", "packs"):
-        try:
-            importlib.import_module(f"aocp.plans.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"aocp.plans.{name}":
-                raise
+from aocp.plans import dashboard_pages, line_pages, pack_pages, pages, plan_pages, report_pages  # noqa: E402,F401

@@ -52,19 +52,35 @@ def is_lead_member(user, obj) -> bool:
 
 def can_edit_report(user, obj) -> bool:
     """ASEC, or a focal person or delegate of a lead Member State of the line."""
-    if user.role in ASEC_ROLES:
+    if is_asec(user):
         return True
     return user.role in FILERS and is_lead_member(user, obj)
 
 
 def can_review_report(user, obj) -> bool:
     """ASEC, or the chair or vice-chair of the line's responsible working group."""
-    if user.role in ASEC_ROLES:
+    if is_asec(user):
         return True
     line = line_of(obj)
     if line is None or line.body_id is None or user.role == "observer":
         return False
     return user.body_role(line.body_id) in REVIEWER_BODY_ROLES
+
+
+def is_asec(user) -> bool:
+    return user.role in ASEC_ROLES
+
+
+def can_change_report(user, obj) -> bool:
+    """May save or submit now: a filer of the line, on a draft or returned report (or a line with none yet)."""
+    if obj.__class__.__name__ == "ProgressReport" and obj.state not in ("draft", "returned"):
+        return False
+    return can_edit_report(user, obj)
+
+
+def can_decide_report(user, report) -> bool:
+    """May accept or return now: a reviewer of the line, on a submitted report."""
+    return report.state == "submitted" and can_review_report(user, report)
 
 
 def can_read_report(user, report) -> bool:

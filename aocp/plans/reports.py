@@ -19,11 +19,12 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from aocp import audit
-from aocp.accounts.models import ASEC_ROLES, User
+from aocp.accounts.models import User
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.notifications import plans as notices
 from aocp.orgs.models import Organisation
+from aocp.plans.access import is_asec
 from aocp.plans.models import (LINE_STATUSES, ActionLine, MilestoneProgress, Plan, ProgressReport, ReportEvidence,
                                ReportRevision, action_line_leads)
 from aocp.plans.rates import cutoff_of, latest_accepted
@@ -261,7 +262,7 @@ def _review(actor: User, report: ProgressReport, seen_version: int | None) -> No
     require(actor, "reports.review", report)
     if report.state != "submitted":
         raise PlanError("Only a submitted report is reviewed.")
-    if report.submitted_by_id == actor.id and actor.role not in ASEC_ROLES:
+    if report.submitted_by_id == actor.id and not is_asec(actor):
         raise PlanError("Someone other than the person who submitted the report reviews it.")
     _check_version(report, seen_version)
 
@@ -275,7 +276,7 @@ def return_report(actor: User, report: ProgressReport, comment: str, seen_versio
     report.updated_by_id, report.updated_at = actor.id, utcnow()
     _flush_or_conflict(report)
     _freeze(actor, report, "report.returned")
-    notices.report_reviewed(actor, report)
+    notices.report_reviewed(actor, report, _lead_people(report.action_line))
     return report
 
 
@@ -289,7 +290,7 @@ def accept_report(actor: User, report: ProgressReport, seen_version: int | None,
     report.updated_by_id, report.updated_at = actor.id, utcnow()
     _flush_or_conflict(report)
     _freeze(actor, report, "report.accepted")
-    notices.report_reviewed(actor, report)
+    notices.report_reviewed(actor, report, _lead_people(report.action_line))
     return report
 
 
@@ -334,6 +335,12 @@ def missing_reports(today: date | None = None, plan: Plan | None = None,
     return [MissingReport(line, org, year, quarter, deadline, state)
             for line, org, state in db.session.execute(stmt)
             if statuses is None or statuses.get(line.id, "not_started") not in FINAL_STATUSES]
+
+
+def _lead_people(line: ActionLine) -> list[User]:
+    """The focal persons and delegates of the line's lead Member States, lead by lead."""
+    contacts = lead_contacts(org.id for org in line.leads)
+    return [u for org in line.leads for u in contacts[org.id]]
 
 
 def lead_contacts(org_ids: Iterable[int]) -> dict[int, list[User]]:

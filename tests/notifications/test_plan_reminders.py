@@ -9,7 +9,7 @@ from sqlalchemy import select
 from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.notifications.models import KINDS
-from aocp.notifications.plans import remind_reports
+from aocp.plans.reminders import remind_reports
 from aocp.plans import reports
 from aocp.plans.models import ActionLine
 from tests.conftest import login, org

@@ -49,6 +49,26 @@ def test_each_role_may_file_and_review_exactly_as_the_policy_says(people, who, e
     assert policy.can(people[who], "plans.manage") is (who in ("admin", "staff"))
 
 
+def test_changing_and_deciding_a_report_now_follow_its_state(people):
+    """`reports.change` and `reports.decide` are what pages, API and templates ask: the line's rule and the state."""
+    lead, chair = people["lead_focal"], people["chair"]
+    assert policy.can(lead, "reports.change", line("TI1.1"))  # nothing filed yet: the lead may start the report
+    assert not policy.can(chair, "reports.change", line("TI1.1"))
+    report = _draft(lead)
+    db.session.commit()
+    assert policy.can(lead, "reports.change", report) and not policy.can(chair, "reports.decide", report)
+    reports.submit_report(lead, report, report.version)
+    assert not policy.can(lead, "reports.change", report) and policy.can(chair, "reports.decide", report)
+    assert not policy.can(people["other_chair"], "reports.decide", report)
+    reports.return_report(chair, report, "Add the dates of the workshop.", report.version)
+    assert policy.can(lead, "reports.change", report) and not policy.can(chair, "reports.decide", report)
+    assert not policy.can(people["other_delegate"], "reports.change", report)
+    reports.submit_report(lead, report, report.version)
+    reports.accept_report(chair, report, report.version)
+    assert not policy.can(lead, "reports.change", report) and not policy.can(chair, "reports.decide", report)
+    assert not policy.can(people["admin"], "reports.change", report)  # accepted: locked, even for ASEC
+
+
 def test_a_delegate_of_a_non_lead_country_cannot_file_or_edit_the_lead_countrys_report(people):
     with pytest.raises(PermissionDenied):
         _draft(people["other_delegate"])
