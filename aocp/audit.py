@@ -132,6 +132,14 @@ def _chain(session) -> None:
             session.info["audit_head"] = (entry.id, entry.hash, key_id)
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _chain_before_reading(state) -> None:
+    # Reading the audit log inside the transaction that wrote to it sees its own entries, as any table would.
+    if state.is_select and state.session.info.get("audit_pending") and \
+            any(m.class_ is AuditEntry for m in state.all_mappers):
+        _chain(state.session)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_pending(session, transaction) -> None:
     # Entries of a transaction that did not commit are not written, as the change they record is not.

@@ -101,24 +101,24 @@ def _file_for(user, org) -> bool:
     return sees_everything(user) or (org is not None and org.id == user.org_id)
 
 
-def _checked_in(module: str, check: str) -> Callable[[Any, Any], bool]:
-    # Object checks that live beside their models (imported late: those models import this module).
-    def rule(user, obj) -> bool:
-        from importlib import import_module
-
-        return getattr(import_module(module), check)(user, obj)
-    return rule
-
-
 def _workspace(check: str) -> Callable[[Any, Any], bool]:
-    # Workspaces and member lists follow body membership.
-    return _checked_in("aocp.meetings.access", check)
+    # Workspaces and member lists follow body membership. (Imported when first asked: the meetings package
+    # loads its pages, which import this module.)
+    def rule(user, obj) -> bool:
+        from aocp.meetings import access
+
+        return getattr(access, check)(user, obj)
+    return rule
 
 
 def _report(check: str) -> Callable[[Any, Any], bool]:
     # Plans are shared with partners by a flag; progress reports follow the action line's lead Member States
     # and responsible working group.
-    return _checked_in("aocp.plans.access", check)
+    def rule(user, obj) -> bool:
+        from aocp.plans import access
+
+        return getattr(access, check)(user, obj)
+    return rule
 
 
 OBJECT_RULES: dict[str, Callable[[Any, Any], bool]] = {
