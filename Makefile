@@ -27,10 +27,12 @@ run: setup
 	@echo "AOCP is starting at http://$(HOST):$(PORT)/ (press Ctrl+C to stop); demo emails go to instance/outbox/."
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# The suite runs on SQLite, then once more on PostgreSQL when AOCP_TEST_DATABASE_URL is set.
+# Lint (ruff: pyflakes, import order, complexity), then the suite on SQLite, and once more on PostgreSQL when
+# AOCP_TEST_DATABASE_URL is set.
 test: setup
 	@[ -x "$${AOCP_CHROMIUM:-/usr/bin/chromium}" ] || \
 	  echo "NOTE: Chromium not found at $${AOCP_CHROMIUM:-/usr/bin/chromium}: browser journeys will be skipped (apt-get install chromium)."
+	$(BIN)/ruff check .
 	AOCP_TEST_DATABASE_URL= $(BIN)/pytest
 	@if [ -n "$$AOCP_TEST_DATABASE_URL" ]; then \
 	  echo "== The whole suite again on $$AOCP_TEST_DATABASE_URL"; \

@@ -51,8 +51,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from aocp.admin import bp as admin_bp
     from aocp.api import bp as api_bp
     from aocp.documents import bp as documents_bp
-    from aocp.meetings import bp as meetings_bp
     from aocp.main import bp as main_bp
+    from aocp.meetings import bp as meetings_bp
     from aocp.plans import bp as plans_bp
     from aocp.profile.views import bp as profile_bp
     from aocp.sso.views import bp as sso_bp

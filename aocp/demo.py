@@ -167,7 +167,8 @@ def demo_plans() -> int:
     were added (none when they exist already)."""
     from datetime import datetime, time
 
-    from aocp.plans import reports, services as plans
+    from aocp.plans import reports
+    from aocp.plans import services as plans
     from aocp.plans.models import ActionLine, Plan, ReportRevision
 
     staff, admin = find_user("staff@asec.example.org"), find_user("admin@asec.example.org")

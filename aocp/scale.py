@@ -26,8 +26,7 @@ from aocp.documents.storage import storage
 from aocp.extensions import db
 from aocp.meetings.models import ActionItem, AgendaItem, AgendaPaper, Meeting, Participant
 from aocp.orgs.models import Body, Membership, Organisation
-from aocp.plans.models import (ActionLine, Milestone, MilestoneProgress, Plan, ProgrammeArea, ProgressReport,
-                               ReportRevision, Strategy, action_line_leads)
+from aocp.plans import models as plan_models
 
 SCALE_PASSWORD = "scale-data-2026-bench"
 DOMAIN = "scale.example.org"
@@ -322,14 +321,14 @@ def _plan(conn, n_lines: int, people: People, orgs: dict, bodies: dict) -> int:
     """A ten-year plan (2016-2025) beside AMCAP-III: four areas, five strategies each, the action lines spread
     over them, one milestone per line and year, and 40 quarterly reports per line, each submitted and accepted
     (two ReportRevisions) a few weeks after its quarter, with the year's milestone progress."""
-    plan_id = _next_id(conn, Plan)
-    conn.execute(insert(Plan.__table__), [{
+    plan_id = _next_id(conn, plan_models.Plan)
+    conn.execute(insert(plan_models.Plan.__table__), [{
         "id": plan_id, "code": PLAN_CODE, "name": "Generated plan 2016-2025 (scale data)",
         "title": "A generated plan for benchmarks, beside AMCAP-III", "description": "", "start_year": 2016,
         "end_year": 2025, "status": "active", "carried_from_id": None, "created_by_id": None,
         "created_at": START}])
-    area0, strat0, line0 = _next_id(conn, ProgrammeArea), _next_id(conn, Strategy), _next_id(conn, ActionLine)
-    ms0, rep0, rev0 = _next_id(conn, Milestone), _next_id(conn, ProgressReport), _next_id(conn, ReportRevision)
+    area0, strat0, line0, ms0, rep0, rev0 = (_next_id(conn, getattr(plan_models, name)) for name in (
+        "ProgrammeArea", "Strategy", "ActionLine", "Milestone", "ProgressReport", "ReportRevision"))
     areas = [{"id": area0 + a, "plan_id": plan_id, "code": f"SA{a + 1}", "name": f"Area {a + 1}: {wg}",
               "key_focus": "", "working_group_id": bodies[wg], "position": a} for a, wg in enumerate(WORKING_GROUPS)]
     strategies = [{"id": strat0 + s, "plan_id": plan_id, "area_id": area0 + s // 5,
@@ -353,14 +352,14 @@ def _plan(conn, n_lines: int, people: People, orgs: dict, bodies: dict) -> int:
                                "text": f"Milestone {2016 + y} of line {i + 1}", "target": "",
                                "due_on": date(2016 + y, 12, 31)})
         _line_reports(i, lid, ms0, (rep0, rev0), (lead_people, reviewer), (reports, revisions, progress))
-    _insert(conn, ProgrammeArea, areas)
-    _insert(conn, Strategy, strategies)
-    _insert(conn, ActionLine, lines)
-    _insert(conn, action_line_leads, leads)
-    _insert(conn, Milestone, milestones)
-    _insert(conn, ProgressReport, reports)
-    _insert(conn, MilestoneProgress, progress)
-    _insert(conn, ReportRevision, revisions)
+    _insert(conn, plan_models.ProgrammeArea, areas)
+    _insert(conn, plan_models.Strategy, strategies)
+    _insert(conn, plan_models.ActionLine, lines)
+    _insert(conn, plan_models.action_line_leads, leads)
+    _insert(conn, plan_models.Milestone, milestones)
+    _insert(conn, plan_models.ProgressReport, reports)
+    _insert(conn, plan_models.MilestoneProgress, progress)
+    _insert(conn, plan_models.ReportRevision, revisions)
     return len(reports)
 
 

@@ -8,8 +8,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from aocp import http, logs, policy
-from aocp.http import ERROR_TEXT, json_error, wants_json
 from aocp.extensions import db, login_manager
+from aocp.http import ERROR_TEXT, json_error, wants_json
 from aocp.sessions import DatabaseSessionInterface
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

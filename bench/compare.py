@@ -18,8 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.load import (API_PATHS, ROOT, Session, ensure_wrk, load_arguments, page_paths, prepare, run_wrk,
-                        start)
+from bench.load import API_PATHS, ROOT, Session, ensure_wrk, load_arguments, page_paths, prepare, run_wrk, start
 
 
 def _migrations(tree: Path) -> set[str]:

@@ -24,7 +24,6 @@ from aocp.documents.models import Document, DocumentComment, DocumentGrant, Docu
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
 from aocp.reference import seed_reference_data
-
 from bench.sqlcount import Measured, measure
 
 PASSWORD = "benchmark horse battery staple"

@@ -16,8 +16,20 @@ from hypothesis import strategies as st
 from aocp.accounts import services
 from aocp.accounts.models import ApiToken, User
 from aocp.extensions import db
-from tests.fuzzing import (FUZZ_SETTINGS, HOSTILE_BODIES, ID_TABLES, World, build_world, changed, dates, deep_json,
-                           files, hostile_text, hostile_value, snapshot)
+from tests.fuzzing import (
+    FUZZ_SETTINGS,
+    HOSTILE_BODIES,
+    ID_TABLES,
+    World,
+    build_world,
+    changed,
+    dates,
+    deep_json,
+    files,
+    hostile_text,
+    hostile_value,
+    snapshot,
+)
 
 PREFIX = "/api/v1"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}

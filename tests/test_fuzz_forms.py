@@ -27,8 +27,18 @@ from aocp.extensions import db
 from aocp.meetings.models import Meeting
 from aocp.meetings.services import minutes_of
 from tests.conftest import csrf_token, login, post_form, totp_now
-from tests.fuzzing import (FUZZ_SETTINGS, HOSTILE_BODIES, World, build_world, changed, dates, deep_json, files,
-                           hostile_text, snapshot)
+from tests.fuzzing import (
+    FUZZ_SETTINGS,
+    HOSTILE_BODIES,
+    World,
+    build_world,
+    changed,
+    dates,
+    deep_json,
+    files,
+    hostile_text,
+    snapshot,
+)
 
 # Signed-out pages: fuzzed from a client without a session.
 SIGNED_OUT = {"auth.login", "auth.second_factor", "auth.request_reset", "auth.reset_password",

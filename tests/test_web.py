@@ -10,8 +10,8 @@ from flask_migrate import upgrade
 
 from aocp import create_app
 from aocp.extensions import db, limiter
-from aocp.policy import public
 from aocp.http import ERROR_TEXT
+from aocp.policy import public
 from tests.conftest import login, post_form, totp_now
 
 GOOD_SECRET = "k" * 20 + "9f8e7d6c5b4a3f2e1d0c"  # 40 characters, not a default

@@ -10,14 +10,23 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from aocp import audit
 from aocp.accounts.models import Invitation, User
-from aocp.accounts.services import (AccountError, check_new_password, check_new_person, claimed, external_url,
-                                    find_user, normalise_email, set_password)
+from aocp.accounts.services import (
+    AccountError,
+    check_new_password,
+    check_new_person,
+    claimed,
+    external_url,
+    find_user,
+    normalise_email,
+    set_password,
+)
 from aocp.accounts.tokens import digest, new_secret
 from aocp.extensions import db
 from aocp.mail import send_email
 from aocp.orgs.models import Body, Membership, Organisation
 from aocp.policy import PermissionDenied, can
 from aocp.timeutil import utcnow
+
 
 def _bodies(codes: list[str]) -> list[Body]:
     if not codes:

@@ -11,13 +11,21 @@ from aocp import audit
 from aocp.accounts import throttle
 from aocp.accounts.models import PasswordReset, User
 from aocp.accounts.passwords import verify_password
-from aocp.accounts.services import (AccountError, check_new_password, claimed, external_url, find_user,
-                                    normalise_email, set_password)
+from aocp.accounts.services import (
+    AccountError,
+    check_new_password,
+    claimed,
+    external_url,
+    find_user,
+    normalise_email,
+    set_password,
+)
 from aocp.accounts.tokens import digest, new_secret
 from aocp.extensions import db
 from aocp.mail import send_email
 from aocp.sessions import end_sessions
 from aocp.timeutil import utcnow
+
 
 def change_password(user: User, current: str, new: str, session_row_id: int | None, client: str) -> None:
     if not verify_password(user.password_hash, current):

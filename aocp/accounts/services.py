@@ -14,8 +14,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from aocp import audit
 from aocp.accounts import mfa, throttle
-from aocp.accounts.models import (ASEC_ROLES, ROLES, TOKEN_SCOPES, ApiToken, Invitation, PasswordReset, RecoveryCode,
-                                  User, signed_in_loads)
+from aocp.accounts.models import (
+    ASEC_ROLES,
+    ROLES,
+    TOKEN_SCOPES,
+    ApiToken,
+    Invitation,
+    PasswordReset,
+    RecoveryCode,
+    User,
+    signed_in_loads,
+)
 from aocp.accounts.passwords import hash_password, needs_rehash, password_problems, verify_password
 from aocp.accounts.tokens import digest, new_secret
 from aocp.extensions import db

@@ -8,9 +8,9 @@ from flask_login import current_user, logout_user
 
 from aocp import audit
 from aocp.accounts import invitations, password_changes, services, throttle
-from aocp.accounts.signing_in import MFA_PENDING_SECONDS, begin_sign_in, finish_sign_in, login_limit
 from aocp.accounts.forms import AcceptInvitationForm, LoginForm, ResetForm, ResetRequestForm, SecondFactorForm
 from aocp.accounts.models import User
+from aocp.accounts.signing_in import MFA_PENDING_SECONDS, begin_sign_in, finish_sign_in, login_limit
 from aocp.extensions import db, limiter
 from aocp.forms import ActionForm
 from aocp.policy import guard, public

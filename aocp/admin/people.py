@@ -6,8 +6,8 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from aocp.accounts import services, throttle
 from aocp.accounts import invitations as invites  # "invite" and "invitations" name views below
+from aocp.accounts import services, throttle
 from aocp.accounts.loading import load_invitation, load_membership, load_token, load_user
 from aocp.accounts.models import ROLES, USER_STATUSES, ApiToken, Invitation, User
 from aocp.admin import bp

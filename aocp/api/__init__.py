@@ -11,6 +11,17 @@ def limit_body_size():
 
 
 # Importing the modules registers their routes on bp (openapi_meetings adds to the OpenAPI document).
-from aocp.api import accounts, document_access, document_versions, documents, openapi  # noqa: E402,F401
-from aocp.api import meeting_records, meetings, openapi_meetings, workspaces  # noqa: E402,F401
-from aocp.api import openapi_plans, plan_reports, plans  # noqa: E402,F401
+from aocp.api import (  # noqa: E402,F401  # noqa: E402,F401  # noqa: E402,F401
+    accounts,
+    document_access,
+    document_versions,
+    documents,
+    meeting_records,
+    meetings,
+    openapi,
+    openapi_meetings,
+    openapi_plans,
+    plan_reports,
+    plans,
+    workspaces,
+)

@@ -14,8 +14,20 @@ from aocp.accounts.models import ROLES, User
 from aocp.api import bp
 from aocp.api.auth import api_guard
 from aocp.extensions import db
-from aocp.http import (CONTROL, Fields, Invalid, NotFound, body_by_code, json_body, json_error, org_by_code, paginated,
-                       text_problem, valid_id, whole_number)
+from aocp.http import (
+    CONTROL,
+    Fields,
+    Invalid,
+    NotFound,
+    body_by_code,
+    json_body,
+    json_error,
+    org_by_code,
+    paginated,
+    text_problem,
+    valid_id,
+    whole_number,
+)
 from aocp.orgs.models import BODY_ROLES, Body, Membership, Organisation
 from aocp.policy import PermissionDenied, can
 

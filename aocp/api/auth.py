@@ -7,8 +7,8 @@ from typing import Callable
 from flask import g, request
 
 from aocp.accounts.services import user_by_token
-from aocp.policy import RULES, can, record_denial
 from aocp.http import json_error
+from aocp.policy import RULES, can, record_denial
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -11,10 +11,19 @@ from flask import g, request
 
 from aocp.api import bp
 from aocp.api.auth import api_guard
-from aocp.api.document_input import (access_input, answers_document_errors, body, form_values, meeting,
-                                     items, multipart_upload, one_file, org)
+from aocp.api.document_input import (
+    access_input,
+    answers_document_errors,
+    body,
+    form_values,
+    items,
+    meeting,
+    multipart_upload,
+    one_file,
+    org,
+)
 from aocp.api.document_json import document_json, full_json, grants_of, plain_snippet
-from aocp.documents import queries, services
+from aocp.documents import queries, services, trashing
 from aocp.documents.filecheck import clean_name
 from aocp.documents.loading import load_document
 from aocp.http import Fields, json_body, json_error, whole_number
@@ -127,5 +136,5 @@ def delete_document(doc_id: int):
     doc = load_document(doc_id, "documents.delete")
     if doc.deleted_at is None:  # already in the trash (only ASEC still sees it): nothing to do
         with services.committing():
-            services.trash(g.api_user, doc)
+            trashing.trash(g.api_user, doc)
     return "", 204

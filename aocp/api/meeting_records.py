@@ -12,12 +12,11 @@ from sqlalchemy.orm import joinedload
 
 from aocp.accounts.models import User
 from aocp.api import bp
-from aocp.http import json_body, paginated
 from aocp.api.auth import api_guard
 from aocp.api.meeting_fields import handled, minutes_state
-from aocp.http import MAX_ID, Fields, body_by_code, org_by_code
 from aocp.api.meetings import person
 from aocp.extensions import db
+from aocp.http import MAX_ID, Fields, body_by_code, json_body, org_by_code, paginated
 from aocp.meetings import access, services
 from aocp.meetings.loading import can_read_minutes, load_action, load_decision, load_item, load_meeting
 from aocp.meetings.models import ACTION_STATUSES, ActionItem, Decision, Meeting, Minutes

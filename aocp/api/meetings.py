@@ -13,13 +13,12 @@ from sqlalchemy.orm import joinedload
 
 from aocp.accounts.models import User, load_memberships
 from aocp.api import bp
-from aocp.http import json_body, paginated
 from aocp.api.auth import api_guard
 from aocp.api.meeting_fields import handled
-from aocp.http import MAX_ID, Fields
 from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db
+from aocp.http import MAX_ID, Fields, json_body, paginated
 from aocp.meetings import access, services
 from aocp.meetings.loading import DETAILS, load_item, load_meeting, load_workspace
 from aocp.meetings.models import MEETING_STATUSES, RSVP, AgendaItem, AgendaPaper, Meeting, Participant

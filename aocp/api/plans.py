@@ -16,16 +16,34 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from aocp.api import bp
 from aocp.api.auth import api_guard
-from aocp.api.plan_fields import (BadRequest, as_of_arg, groups_json, handled, iso_time, line_json, milestone_json,
-                                  milestone_rate_json, plan_json, rate_json)
+from aocp.api.plan_fields import (
+    BadRequest,
+    as_of_arg,
+    groups_json,
+    handled,
+    iso_time,
+    line_json,
+    milestone_json,
+    milestone_rate_json,
+    plan_json,
+    rate_json,
+)
 from aocp.extensions import db
 from aocp.http import Fields, body_by_code, json_body, page_args, paginated
 from aocp.orgs.models import Body, Organisation
 from aocp.plans import rates, services
 from aocp.plans.access import visible_plans_clause
 from aocp.plans.loading import load_line_by_id, load_plan
-from aocp.plans.models import (LINE_STATUSES, PLAN_STATUSES, ActionLine, Plan, ProgrammeArea, Strategy,
-                               action_line_leads, action_line_participants)
+from aocp.plans.models import (
+    LINE_STATUSES,
+    PLAN_STATUSES,
+    ActionLine,
+    Plan,
+    ProgrammeArea,
+    Strategy,
+    action_line_leads,
+    action_line_participants,
+)
 from aocp.policy import can
 from aocp.timeutil import utcnow
 

@@ -7,12 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, false, or_, select, true
 
-from aocp.accounts.models import User, load_memberships
+from aocp.accounts.models import ASEC_ROLES, User, load_memberships
 from aocp.documents.models import ACCESS_LEVELS, Document, DocumentGrant
 from aocp.extensions import db
 from aocp.orgs.models import Membership, Organisation
-
-from aocp.accounts.models import ASEC_ROLES
 
 
 def sees_everything(user) -> bool:

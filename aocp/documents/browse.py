@@ -5,9 +5,8 @@ from flask import flash, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from aocp.documents import queries, services
+from aocp.documents import bp, queries, services
 from aocp.documents.models import DOC_TYPES
-from aocp.documents import bp
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import guard

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from aocp.documents import services
+from aocp.documents import trashing
 from aocp.documents.models import DocumentVersion
 from aocp.documents.storage import storage
 from aocp.extensions import db
@@ -52,7 +52,7 @@ def purge_command(partial_minutes: int):
     """Delete for good the documents that have been in the trash past the retention period, and the partial files
     interrupted uploads left behind. Files without a row are only reported by `check`: they may be wanted."""
     days = current_app.config["TRASH_RETENTION_DAYS"]
-    keys = services.purge_expired(None, days)
+    keys = trashing.purge_expired(None, days)
     db.session.commit()
     for key in keys:
         storage().delete(key)

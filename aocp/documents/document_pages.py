@@ -7,12 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from aocp import audit
-from aocp.documents import access, services
+from aocp.documents import access, bp, services
 from aocp.documents.downloads import previewable
 from aocp.documents.forms import CommentForm, VersionForm
 from aocp.documents.loading import load_document
 from aocp.documents.models import Document, DocumentComment, DocumentVersion
-from aocp.documents import bp
 from aocp.extensions import db
 from aocp.forms import ActionForm
 from aocp.meetings.models import Meeting

@@ -6,8 +6,8 @@ loads, the tags, the snippets), however many documents there are.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from markupsafe import Markup
 from sqlalchemy import Select, func, select

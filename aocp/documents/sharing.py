@@ -6,12 +6,11 @@ from pathlib import PurePath
 from flask import flash, get_flashed_messages, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from aocp.documents import form_input, services
+from aocp.documents import bp, form_input, services
 from aocp.documents.form_input import field_error, form_errors, refused_here, wants_upload_json
 from aocp.documents.forms import AccessForm, DetailsForm, UploadForm, fill_choices, meeting_choices
 from aocp.documents.loading import load_document
 from aocp.documents.models import DOC_TYPES, Document
-from aocp.documents import bp
 from aocp.extensions import db
 from aocp.http import body_by_code
 from aocp.meetings.models import Meeting

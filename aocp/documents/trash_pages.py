@@ -4,11 +4,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from aocp.documents import queries, services
+from aocp.documents import bp, queries, services, trashing
 from aocp.documents.browse import PER_PAGE, page_arg
 from aocp.documents.loading import load_document
 from aocp.documents.storage import storage
-from aocp.documents import bp
 from aocp.extensions import db
 from aocp.forms import ActionForm
 from aocp.policy import guard
@@ -19,7 +18,7 @@ from aocp.policy import guard
 def delete(doc_id: int):
     doc = load_document(doc_id, "documents.delete")
     if ActionForm().validate_on_submit():
-        services.trash(current_user, doc)
+        trashing.trash(current_user, doc)
         db.session.commit()
         flash(f"“{doc.title}” moved to the trash. ASEC can restore it.", "success")
     return redirect(url_for(".index"))
@@ -39,7 +38,7 @@ def restore(doc_id: int):
     doc = load_document(doc_id, "documents.trash")
     if ActionForm().validate_on_submit():
         try:
-            services.restore(current_user, doc)
+            trashing.restore(current_user, doc)
             db.session.commit()
             flash(f"“{doc.title}” restored.", "success")
         except services.DocumentError as err:
@@ -54,7 +53,7 @@ def purge(doc_id: int):
     if ActionForm().validate_on_submit():
         title = doc.title
         try:
-            keys = services.purge(current_user, doc)
+            keys = trashing.purge(current_user, doc)
             db.session.commit()
         except services.DocumentError as err:
             db.session.rollback()

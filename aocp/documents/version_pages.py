@@ -4,13 +4,12 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, url_for
 from flask_login import current_user
 
-from aocp.documents import services
+from aocp.documents import bp, services
 from aocp.documents.document_pages import detail
 from aocp.documents.downloads import previewable, send
 from aocp.documents.form_input import form_errors, refused_here, wants_upload_json
 from aocp.documents.forms import VersionForm
 from aocp.documents.loading import load_document, load_version
-from aocp.documents import bp
 from aocp.extensions import db
 from aocp.forms import ActionForm
 from aocp.policy import PermissionDenied, guard, record_denial

@@ -11,5 +11,14 @@ from flask import Blueprint
 
 bp = Blueprint("meetings", __name__)
 
-from aocp.meetings import (action_items, agenda, calendar, export, minutes, paper_search, participants,  # noqa: E402,F401
-                           person_search, views)
+from aocp.meetings import (  # noqa: E402,F401
+                           action_items,
+                           agenda,
+                           calendar,
+                           export,
+                           minutes,
+                           paper_search,
+                           participants,
+                           person_search,
+                           views,
+)

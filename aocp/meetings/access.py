@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import select, true
 
+from aocp.accounts.models import ASEC_ROLES
 from aocp.orgs.models import Membership
 
-from aocp.accounts.models import ASEC_ROLES
 MANAGERS = ("chair", "vice_chair")
 CONTRIBUTORS = ("chair", "vice_chair", "member")
 

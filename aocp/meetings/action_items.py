@@ -15,9 +15,9 @@ from aocp.forms import safe_next
 from aocp.meetings import bp, person_search, services
 from aocp.meetings.access import visible_bodies_clause
 from aocp.meetings.forms import ActionItemForm, ActionStatusForm
+from aocp.meetings.loading import load_action, load_meeting
 from aocp.meetings.models import ACTION_STATUSES, ActionItem, Meeting
 from aocp.meetings.services import MeetingError
-from aocp.meetings.loading import load_action, load_meeting
 from aocp.meetings.views import OPEN, action_choices, back_to, field_error, meeting_page, page_arg, utc_today
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import can, guard

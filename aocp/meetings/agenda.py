@@ -8,8 +8,8 @@ from flask_login import current_user
 from aocp.extensions import db
 from aocp.meetings import bp, paper_search, services
 from aocp.meetings.forms import AgendaItemForm, PaperForm
-from aocp.meetings.services import MeetingError
 from aocp.meetings.loading import load_item, load_meeting
+from aocp.meetings.services import MeetingError
 from aocp.meetings.views import back_to, field_error, meeting_page, paper_choices
 from aocp.policy import guard
 

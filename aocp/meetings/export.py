@@ -23,10 +23,19 @@ from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings import bp
-from aocp.meetings.markdown import Block, blocks
 from aocp.meetings.loading import can_read_minutes, current_minutes, load_meeting
-from aocp.meetings.models import (ACTION_STATUSES, MEETING_STATUSES, RSVP, ActionItem, AgendaItem, AgendaPaper,
-                                  Decision, Meeting, Participant)
+from aocp.meetings.markdown import Block, blocks
+from aocp.meetings.models import (
+    ACTION_STATUSES,
+    MEETING_STATUSES,
+    RSVP,
+    ActionItem,
+    AgendaItem,
+    AgendaPaper,
+    Decision,
+    Meeting,
+    Participant,
+)
 from aocp.orgs.models import Organisation
 from aocp.pdf import use_platform_fonts
 from aocp.policy import guard

@@ -21,13 +21,20 @@ from wtforms.validators import DataRequired, Length
 from aocp import policy
 from aocp.extensions import csrf, db
 from aocp.forms import ActionForm
+from aocp.http import NotFound, json_error
 from aocp.meetings import bp, services
 from aocp.meetings.loading import can_read_minutes, current_minutes, load_decision, load_meeting
 from aocp.meetings.markdown import render
-from aocp.meetings.models import MINUTES_STATUSES, AgendaItem, Decision, Meeting, Minutes, MinutesComment, \
-    MinutesRevision
+from aocp.meetings.models import (
+    MINUTES_STATUSES,
+    AgendaItem,
+    Decision,
+    Meeting,
+    Minutes,
+    MinutesComment,
+    MinutesRevision,
+)
 from aocp.policy import can, guard, record_denial, require
-from aocp.http import NotFound, json_error
 
 MAX_MINUTES = 500_000
 

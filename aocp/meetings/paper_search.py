@@ -16,12 +16,12 @@ from sqlalchemy import Select, case, func, select
 from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db
+from aocp.http import json_error
 from aocp.meetings import bp
 from aocp.meetings.loading import load_meeting
 from aocp.meetings.models import Meeting
 from aocp.meetings.services import MeetingError
 from aocp.policy import guard
-from aocp.http import json_error
 
 SUGGESTIONS = 10
 MAX_TYPED = 320

@@ -15,13 +15,13 @@ from sqlalchemy import Select, bindparam, func, or_, select
 
 from aocp.accounts.models import User
 from aocp.extensions import db
+from aocp.http import json_error
 from aocp.meetings import bp
 from aocp.meetings.loading import load_meeting
 from aocp.meetings.models import Meeting, Participant
 from aocp.meetings.services import MeetingError
 from aocp.orgs.models import Membership, Organisation
 from aocp.policy import guard
-from aocp.http import json_error
 
 PICKS = ("invite", "owner")
 SUGGESTIONS = 10

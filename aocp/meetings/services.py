@@ -13,8 +13,20 @@ from aocp import audit
 from aocp.accounts.models import User
 from aocp.documents.models import Document
 from aocp.extensions import db
-from aocp.meetings.models import (ACTION_STATUSES, MEETING_STATUSES, RSVP, ActionItem, AgendaItem, AgendaPaper,
-                                  Decision, Meeting, Minutes, MinutesComment, MinutesRevision, Participant)
+from aocp.meetings.models import (
+    ACTION_STATUSES,
+    MEETING_STATUSES,
+    RSVP,
+    ActionItem,
+    AgendaItem,
+    AgendaPaper,
+    Decision,
+    Meeting,
+    Minutes,
+    MinutesComment,
+    MinutesRevision,
+    Participant,
+)
 from aocp.notifications import meetings as notices
 from aocp.orgs.models import Body, Membership, Organisation
 from aocp.policy import PermissionDenied, can

@@ -22,10 +22,18 @@ from aocp.documents.models import DOC_TYPES, Document
 from aocp.extensions import db
 from aocp.meetings import bp, person_search, services
 from aocp.meetings.access import visible_bodies_clause
-from aocp.meetings.loading import load_body, load_meeting
 from aocp.meetings.forms import ActionItemForm, AgendaItemForm, InviteForm, MeetingForm, PaperForm, RsvpForm
-from aocp.meetings.models import (ACTION_STATUSES, RSVP, ActionItem, AgendaItem, AgendaPaper, Decision, Meeting,
-                                  Participant)
+from aocp.meetings.loading import load_body, load_meeting
+from aocp.meetings.models import (
+    ACTION_STATUSES,
+    RSVP,
+    ActionItem,
+    AgendaItem,
+    AgendaPaper,
+    Decision,
+    Meeting,
+    Participant,
+)
 from aocp.meetings.services import MeetingError
 from aocp.orgs.models import Body, Membership, Organisation
 from aocp.policy import can, guard

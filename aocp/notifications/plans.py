@@ -12,6 +12,7 @@ from aocp.orgs.models import Membership
 from aocp.plans.access import REVIEWER_BODY_ROLES
 from aocp.plans.models import ActionLine, ProgressReport
 
+
 def report_url(line: ActionLine, year: int, quarter: int) -> str:
     return url_for_path("plans.report", code=line.plan.code, line_code=line.code, year=year, quarter=quarter)
 

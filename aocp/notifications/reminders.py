@@ -18,6 +18,7 @@ from aocp.notifications import meetings as hooks
 from aocp.notifications.services import notified_today
 from aocp.timeutil import utcnow
 
+
 def remind_papers_due(days: int, today: date | None = None) -> int:
     """Remind participants of meetings whose paper deadline is within `days` days; returns the notifications made.
 

@@ -17,8 +17,16 @@ from aocp import audit
 from aocp.accounts.models import ROLES, User, load_memberships
 from aocp.extensions import db
 from aocp.notifications import emails
-from aocp.notifications.models import (BUILTIN_DEFAULTS, CHANNELS, KINDS, BodyMute, Notification,
-                                       NotificationPreference, QueuedEmail, RoleDefault)
+from aocp.notifications.models import (
+    BUILTIN_DEFAULTS,
+    CHANNELS,
+    KINDS,
+    BodyMute,
+    Notification,
+    NotificationPreference,
+    QueuedEmail,
+    RoleDefault,
+)
 from aocp.policy import can
 from aocp.timeutil import utcnow
 

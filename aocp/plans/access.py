@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import true
 
 from aocp.accounts.models import ASEC_ROLES
+
 FILERS = ("focal_person", "delegate")
 REVIEWER_BODY_ROLES = ("chair", "vice_chair")
 PARTNER_ROLES = ("observer",)

@@ -17,9 +17,15 @@ from sqlalchemy import bindparam, select
 
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
-from aocp.plans.models import (ActionLine, Milestone, MilestoneProgress, ProgrammeArea, ReportRevision, Strategy,
-                               action_line_leads)
-
+from aocp.plans.models import (
+    ActionLine,
+    Milestone,
+    MilestoneProgress,
+    ProgrammeArea,
+    ReportRevision,
+    Strategy,
+    action_line_leads,
+)
 
 # The statements are built once, with the plan and the moment as parameters: building and keying them for the
 # cache on every request cost about as much as running the lines query.

@@ -20,8 +20,16 @@ from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
 from aocp.plans.models import ActionLine, Plan
-from aocp.plans.services import (AREA_CODE, ITEM_CODE, PlanError, add_action_line, add_area, add_milestone,
-                                 add_strategy, require)
+from aocp.plans.services import (
+    AREA_CODE,
+    ITEM_CODE,
+    PlanError,
+    add_action_line,
+    add_area,
+    add_milestone,
+    add_strategy,
+    require,
+)
 
 COLUMNS = ["area_code", "area_name", "area_key_focus", "working_group", "strategy_code", "strategy_title",
            "action_line_code", "action_line_text", "leads", "participants", "indicators", "milestone_year",

@@ -30,8 +30,7 @@ from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.plans import rates
 from aocp.plans.models import LINE_STATUSES, ActionLine, Plan, ReportRevision
-from aocp.plans.pack_files import (FORMAT_LABELS, FORMATS, FORMULA_STARTS, Cell, Pack, Section,  # noqa: F401
-                                   render_pack, safe_cell)
+from aocp.plans.pack_files import FORMAT_LABELS, FORMATS, FORMULA_STARTS, Cell, Pack, Section, render_pack, safe_cell  # noqa: F401
 from aocp.plans.reports import quarter_of
 from aocp.plans.services import PlanError, plan_structure
 from aocp.timeutil import utcnow

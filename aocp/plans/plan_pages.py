@@ -10,8 +10,18 @@ from aocp.extensions import db
 from aocp.http import Invalid
 from aocp.orgs.models import Body
 from aocp.plans import access, bp, charts, imports, rates, services
-from aocp.plans.forms import (ActionLineForm, AreaForm, ImportForm, PlanForm, SharingForm, StrategyForm, fill_area,
-                              fill_line, fill_plan, fill_strategy)
+from aocp.plans.forms import (
+    ActionLineForm,
+    AreaForm,
+    ImportForm,
+    PlanForm,
+    SharingForm,
+    StrategyForm,
+    fill_area,
+    fill_line,
+    fill_plan,
+    fill_strategy,
+)
 from aocp.plans.loading import load_plan
 from aocp.plans.models import ActionLine, Plan, Strategy
 from aocp.plans.pages import by_code, field_error, form_page, orgs_by_code, packs_url, page_arg

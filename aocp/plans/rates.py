@@ -35,11 +35,28 @@ from sqlalchemy import func, select
 
 from aocp.extensions import db
 from aocp.plans import facts
-from aocp.plans.models import (LINE_STATUSES, ActionLine, Milestone, MilestoneProgress, Plan, ProgressReport,
-                               ReportRevision)
+from aocp.plans.models import (
+    LINE_STATUSES,
+    ActionLine,
+    Milestone,
+    MilestoneProgress,
+    Plan,
+    ProgressReport,
+    ReportRevision,
+)
+
 # The shapes of the rates are part of this module's interface (rates.Rate, rates.percent_half_up, ...).
-from aocp.plans.rate_types import (Dashboard, GroupRate, LineState, MilestoneFlag, MilestoneRate,  # noqa: F401
-                                   PlanRates, QuarterRate, Rate, percent_half_up)
+from aocp.plans.rate_types import (  # noqa: F401
+    Dashboard,
+    GroupRate,
+    LineState,
+    MilestoneFlag,
+    MilestoneRate,
+    PlanRates,
+    QuarterRate,
+    Rate,
+    percent_half_up,
+)
 from aocp.timeutil import utcnow
 
 AMBER_MARGIN = 25

@@ -25,8 +25,16 @@ from aocp.extensions import db
 from aocp.notifications import plans as notices
 from aocp.orgs.models import Organisation
 from aocp.plans.access import is_asec
-from aocp.plans.models import (LINE_STATUSES, ActionLine, MilestoneProgress, Plan, ProgressReport, ReportEvidence,
-                               ReportRevision, action_line_leads)
+from aocp.plans.models import (
+    LINE_STATUSES,
+    ActionLine,
+    MilestoneProgress,
+    Plan,
+    ProgressReport,
+    ReportEvidence,
+    ReportRevision,
+    action_line_leads,
+)
 from aocp.plans.rates import cutoff_of, latest_accepted
 from aocp.plans.services import FINAL_STATUSES, PlanError, clean_text, require
 from aocp.policy import can

@@ -12,8 +12,15 @@ import json
 import time
 from urllib.error import HTTPError
 from urllib.parse import quote, urlencode, urlsplit
-from urllib.request import (HTTPDefaultErrorHandler, HTTPErrorProcessor, HTTPHandler, HTTPSHandler,
-                            OpenerDirector, ProxyHandler, Request)
+from urllib.request import (
+    HTTPDefaultErrorHandler,
+    HTTPErrorProcessor,
+    HTTPHandler,
+    HTTPSHandler,
+    OpenerDirector,
+    ProxyHandler,
+    Request,
+)
 
 from authlib.common.security import generate_token
 from authlib.jose import JsonWebKey, JsonWebToken

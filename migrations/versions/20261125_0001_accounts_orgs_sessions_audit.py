@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-25 05:05:16.980604
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '20261125_0001'

@@ -5,9 +5,8 @@ Revises: 20261125_0002
 Create Date: 2026-11-25 06:53:22.542636
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '20261125_0003'

@@ -5,9 +5,8 @@ Revises: 20261125_0006
 Create Date: 2026-11-25 10:45:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '20261125_0007'

@@ -8,7 +8,6 @@ Create Date: 2026-12-06 21:00:00.000000
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '20261206_0009'
 down_revision = '20261125_0008'

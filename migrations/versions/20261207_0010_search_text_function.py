@@ -13,7 +13,6 @@ Create Date: 2026-12-07 00:00:00.000000
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '20261207_0010'
 down_revision = '20261206_0009'

@@ -8,9 +8,8 @@ Revises: 20261207_0013
 Create Date: 2026-12-07 00:14:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '20261207_0014'

@@ -420,6 +420,7 @@ def test_new_recovery_codes_need_the_password(client, app, delegate, enrolled):
 def test_recovery_codes_are_stored_as_a_keyed_hash_bound_to_their_owner(app, make_user):
     # A plain hash of a 40-bit code could be reversed offline from a stolen database; a keyed one cannot.
     import hmac
+
     from aocp.accounts.models import User
     uid, other = make_user("delegate"), make_user("delegate")
     assert mfa.normalise_recovery(" AB12C-3DE45 ") == "ab12c3de45"

@@ -19,8 +19,8 @@ from aocp.documents import services
 from aocp.documents.models import DocumentVersion
 from aocp.extensions import db
 from aocp.orgs.models import Body, Organisation
-from tests.documents.files import make_docx, make_pdf, make_xlsx, make_zip  # noqa: F401 (used by the tests)
 from tests.conftest import csrf_token, login, post_form, totp_now, user_email
+from tests.documents.files import make_docx, make_pdf, make_xlsx, make_zip  # noqa: F401 (used by the tests)
 
 UPLOAD_PAGE = "/documents/upload"
 

@@ -15,8 +15,17 @@ from aocp.accounts.models import User
 from aocp.documents import services
 from aocp.documents.models import DocumentVersion
 from aocp.extensions import db
-from tests.documents.conftest import (audit_rows, fetch, filename_star, make_docx, make_pdf, make_xlsx, page_text,
-                                     upload_root, versions_of)
+from tests.documents.conftest import (
+    audit_rows,
+    fetch,
+    filename_star,
+    make_docx,
+    make_pdf,
+    make_xlsx,
+    page_text,
+    upload_root,
+    versions_of,
+)
 
 PDF = make_pdf("Country report on nickel")
 TEXT = b"0123456789abcdefghijklmnopqrstuvwxyz"

@@ -14,8 +14,17 @@ from aocp.documents.models import Document, DocumentVersion
 from aocp.extensions import db
 from aocp.orgs.models import Body, Membership, Organisation
 from tests.conftest import csrf_token
-from tests.documents.conftest import (UPLOAD_PAGE, audit_rows, by_code, count, page_text, post_multipart, share,
-                                      shared_id, stored_files)
+from tests.documents.conftest import (
+    UPLOAD_PAGE,
+    audit_rows,
+    by_code,
+    count,
+    page_text,
+    post_multipart,
+    share,
+    shared_id,
+    stored_files,
+)
 from tests.meetings._factories import make_meeting
 
 

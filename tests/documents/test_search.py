@@ -11,7 +11,6 @@ from aocp.documents import search
 from aocp.documents.models import Document
 from aocp.extensions import db
 from bench.sqlcount import statements
-
 from tests.conftest import post_form
 from tests.documents.conftest import make_docx, make_pdf, make_xlsx, page_text, share, shared_id
 from tests.documents.test_versions import add_version

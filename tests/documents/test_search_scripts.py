@@ -1,11 +1,15 @@
 import io
-from aocp.documents import services as ds, search
+
+from sqlalchemy import select
+
+from aocp.accounts.models import User
+from aocp.documents import search
+from aocp.documents import services as ds
 from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db
-from aocp.accounts.models import User
 from tests.conftest import org
-from sqlalchemy import select
+
 
 def test_words_in_thai_and_literal_wildcards_are_matched_as_typed_on_every_database(app, make_user):
     a = make_user("delegate", org_code="THA")

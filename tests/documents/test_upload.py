@@ -14,9 +14,23 @@ from aocp.documents.filecheck import clean_name
 from aocp.documents.models import Document, DocumentVersion
 from aocp.extensions import db
 from tests.conftest import csrf_token, post_form
-from tests.documents.conftest import (UPLOAD_PAGE, audit_rows, count, fetch, filename_star, make_docx, make_pdf,
-                                      make_zip, page_text, post_multipart, share, shared_id, stored_files,
-                                      upload_root, versions_of)
+from tests.documents.conftest import (
+    UPLOAD_PAGE,
+    audit_rows,
+    count,
+    fetch,
+    filename_star,
+    make_docx,
+    make_pdf,
+    make_zip,
+    page_text,
+    post_multipart,
+    share,
+    shared_id,
+    stored_files,
+    upload_root,
+    versions_of,
+)
 
 
 def assert_nothing_stored(app) -> None:

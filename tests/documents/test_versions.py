@@ -14,8 +14,16 @@ from aocp.documents import queries
 from aocp.documents.models import Document
 from aocp.extensions import db
 from tests.conftest import csrf_token, post_form
-from tests.documents.conftest import (audit_rows, fetch, make_pdf, page_text, post_multipart, stored_files,
-                                      upload_root, versions_of)
+from tests.documents.conftest import (
+    audit_rows,
+    fetch,
+    make_pdf,
+    page_text,
+    post_multipart,
+    stored_files,
+    upload_root,
+    versions_of,
+)
 
 V1 = b"First draft of the WGTIM workplan."
 V2 = b"Second draft of the WGTIM workplan, with comments from Indonesia."

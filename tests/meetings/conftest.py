@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import event, select
 
 from aocp.accounts.models import User
+from aocp.audit import AuditEntry
 from aocp.documents import services as documents
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings import services
 from aocp.meetings.models import Meeting
-from aocp.audit import AuditEntry
 from tests.conftest import body, org
 
 

@@ -13,8 +13,8 @@ from aocp.extensions import db
 from aocp.meetings import services
 from aocp.meetings.markdown import blocks, render
 from aocp.meetings.models import Decision, Minutes, MinutesComment, MinutesRevision
-from tests.meetings._factories import hidden, make_meeting, make_people, meeting_of, user
 from tests.conftest import sign_in
+from tests.meetings._factories import hidden, make_meeting, make_people, meeting_of, user
 
 HOSTILE = """# Minutes
 

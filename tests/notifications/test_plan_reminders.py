@@ -9,9 +9,9 @@ from sqlalchemy import select
 from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.notifications.models import KINDS
-from aocp.plans.reminders import remind_reports
 from aocp.plans import reports
 from aocp.plans.models import ActionLine
+from aocp.plans.reminders import remind_reports
 from tests.conftest import login, org
 from tests.notifications.conftest import notes, queued, recipients
 from tests.plans.conftest import new_plan

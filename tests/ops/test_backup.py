@@ -27,8 +27,8 @@ from aocp.documents.models import DocumentVersion
 from aocp.documents.storage import storage
 from aocp.extensions import db
 from aocp.meetings import services as meetings
-from aocp.reference import seed_reference_data
 from aocp.plans import reports
+from aocp.reference import seed_reference_data
 from tests.conftest import PASSWORD, body, org
 from tests.documents.files import make_pdf
 from tests.meetings._factories import make_meeting, meeting_of

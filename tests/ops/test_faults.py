@@ -18,8 +18,21 @@ from aocp.documents.models import Document
 from aocp.extensions import db
 from bench.memory import Client, download
 from tests.conftest import PASSWORD, user_email
-from tests.ops.servers import (api_upload, bearer, empty_uploads, get, gunicorn, kill_worker, page_upload,
-                               server_env, sign_in, signed_in, trickle, unnamed_files, wait_until_answers)
+from tests.ops.servers import (
+    api_upload,
+    bearer,
+    empty_uploads,
+    get,
+    gunicorn,
+    kill_worker,
+    page_upload,
+    server_env,
+    sign_in,
+    signed_in,
+    trickle,
+    unnamed_files,
+    wait_until_answers,
+)
 from tests.ops.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.servers

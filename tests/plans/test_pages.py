@@ -12,7 +12,7 @@ from aocp.audit import AuditEntry
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings.models import ActionItem
-from aocp.plans.models import ActionLine, Milestone, Plan, ProgressReport, ProgrammeArea, Strategy
+from aocp.plans.models import ActionLine, Milestone, Plan, ProgrammeArea, ProgressReport, Strategy
 from tests.conftest import body, csrf_token, org, post_form, sign_in
 from tests.plans.conftest import PHASE2, file_accepted, line
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import func, inspect, select
 
 from aocp.extensions import db
-from aocp.reference import seed_reference_data
 from aocp.plans.models import ActionLine, Plan, ProgrammeArea, Strategy
 from aocp.plans.reference import seed_plans
 from aocp.plans.services import plan_structure
+from aocp.reference import seed_reference_data
 from tests.admin.test_cli import run
 from tests.conftest import org
 from tests.plans.conftest import PHASE2, line, phase2

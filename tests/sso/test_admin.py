@@ -9,7 +9,6 @@ from sqlalchemy import select
 from aocp.audit import AuditEntry
 from aocp.extensions import db
 from aocp.sso.models import IdentityProvider
-
 from tests.conftest import org, post_form, sign_in
 
 SECRET = "a-client-secret-from-the-provider"
