@@ -10,6 +10,7 @@ from aocp.accounts.services import find_user
 from aocp.documents import services as documents
 from aocp.documents.models import Document
 from aocp.extensions import db
+from aocp.meetings import assignments
 from aocp.meetings import services as meetings
 from aocp.meetings.models import Meeting
 from aocp.orgs.models import Body, Organisation
@@ -120,12 +121,12 @@ def demo_meetings() -> int:
         meetings.add_item(chair, held, "Country reports", "Member States", 60)
         meetings.record_attendance(chair, held, {chair.id})
         for title, owner, state, due, line, status in DEMO_ACTIONS:
-            item = meetings.add_action(chair, wgtim, meetings.ActionDetails(
+            item = assignments.add_action(chair, wgtim, assignments.ActionDetails(
                 title, owner_user=find_user(owner) if owner else None,
                 owner_org=_get(Organisation, state) if state else None, due_on=today + timedelta(days=due),
                 action_line=line), held)
             if status != "open":
-                meetings.set_action_status(chair, item, status)
+                assignments.set_action_status(chair, item, status)
         added += 1
     if _meeting(wgtim, 21) is None:
         meeting = meetings.create_meeting(chair, wgtim, meetings.MeetingDetails(

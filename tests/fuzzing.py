@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from aocp.accounts import mfa, services
 from aocp.accounts.models import Invitation, PasswordReset, User
 from aocp.accounts.tokens import digest
-from aocp.documents import services as documents
+from aocp.documents import trashing
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings import services as meetings
@@ -167,7 +167,7 @@ def build_world(app: Flask) -> World:
         services.create_token(admin, "listed on the profile", "read")
         with app.test_request_context():  # what the pages offer only in some states: the trash, circulated minutes
             doc = db.session.execute(select(Document).order_by(Document.id.desc())).scalars().first()
-            documents.trash(admin, doc)
+            trashing.trash(admin, doc)
             meeting = db.session.execute(select(Meeting).where(Meeting.status == "held")).scalars().first()
             meetings.save_minutes(admin, meeting, "Minutes of the meeting.", meetings.minutes_of(meeting).version)
             meetings.circulate_minutes(admin, meeting)

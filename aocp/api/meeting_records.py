@@ -17,7 +17,7 @@ from aocp.api.meeting_fields import handled, minutes_state
 from aocp.api.meetings import person
 from aocp.extensions import db
 from aocp.http import MAX_ID, Fields, body_by_code, json_body, org_by_code, paginated
-from aocp.meetings import access, services
+from aocp.meetings import access, assignments, services
 from aocp.meetings.loading import can_read_minutes, load_action, load_decision, load_item, load_meeting
 from aocp.meetings.models import ACTION_STATUSES, ActionItem, Decision, Meeting, Minutes
 from aocp.timeutil import utcnow
@@ -166,8 +166,8 @@ def add_action_item(meeting_id: int):
     if owner_id is None and owner_org is None and not {"owner_user_id", "owner_org"} & set(f.errors):
         f.fail("owner", "Name an owner: owner_user_id (a person) or owner_org (a Member State code).")
     f.check()
-    item = services.add_action(g.api_user, meeting.body,
-                               services.ActionDetails(title, owner_user, owner_org, due_on, action_line), meeting)
+    item = assignments.add_action(g.api_user, meeting.body,
+                               assignments.ActionDetails(title, owner_user, owner_org, due_on, action_line), meeting)
     db.session.commit()
     return action_json(item), 201
 
@@ -182,7 +182,7 @@ def update_action_item(action_id: int):
     if f.has("status") and status not in ACTION_STATUSES:
         f.fail("status", f"One of {', '.join(ACTION_STATUSES)}.")
     f.check()
-    services.set_action_status(g.api_user, item, status)
+    assignments.set_action_status(g.api_user, item, status)
     db.session.commit()
     return action_json(item)
 

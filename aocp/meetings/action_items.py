@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.forms import safe_next
-from aocp.meetings import bp, person_search, services
+from aocp.meetings import assignments, bp, person_search
 from aocp.meetings.access import visible_bodies_clause
 from aocp.meetings.forms import ActionItemForm, ActionStatusForm
 from aocp.meetings.loading import load_action, load_meeting
@@ -34,9 +34,9 @@ def add_action(meeting_id: int):
                                        ).scalar_one_or_none() if form.owner_org.data else None
         try:
             owner_user = person_search.resolve(meeting, "owner", form.owner_user.data, "owner_user")
-            details = services.ActionDetails(title=form.title.data, owner_user=owner_user, owner_org=owner_org,
+            details = assignments.ActionDetails(title=form.title.data, owner_user=owner_user, owner_org=owner_org,
                                              due_on=form.due_on.data, action_line=form.action_line.data or "")
-            services.add_action(current_user, meeting.body, details, meeting)
+            assignments.add_action(current_user, meeting.body, details, meeting)
             db.session.commit()
         except MeetingError as err:
             db.session.rollback()
@@ -141,7 +141,7 @@ def action_status(action_id: int):
     if not form.validate_on_submit():
         flash(f"“{item.title}”: choose a status from the list.", "error")
         return actions(400)
-    services.set_action_status(current_user, item, form.status.data)
+    assignments.set_action_status(current_user, item, form.status.data)
     db.session.commit()
     flash(f"“{item.title}” is now {ACTION_STATUSES[item.status].lower()}.", "success")
     return redirect(safe_next(request.form.get("next"), url_for(".actions")))

@@ -14,10 +14,8 @@ from aocp.accounts.models import User
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings.models import (
-    ACTION_STATUSES,
     MEETING_STATUSES,
     RSVP,
-    ActionItem,
     AgendaItem,
     AgendaPaper,
     Decision,
@@ -52,7 +50,7 @@ class Conflict(Exception):
         self.minutes = minutes
 
 
-def _require(actor: User, rule: str, obj) -> None:
+def require(actor: User, rule: str, obj) -> None:
     if not can(actor, rule, obj):
         raise PermissionDenied(rule)
 
@@ -98,7 +96,7 @@ def next_number(body: Body) -> int:
 
 def create_meeting(actor: User, body: Body, d: MeetingDetails) -> Meeting:
     """Schedule a meeting; the body's members are invited as participants."""
-    _require(actor, "meetings.manage", body)
+    require(actor, "meetings.manage", body)
     _check(d, body)
     number = d.number or next_number(body)
     if db.session.execute(select(Meeting.id).where(Meeting.body_id == body.id, Meeting.number == number)).first():
@@ -123,7 +121,7 @@ def _apply(meeting: Meeting, d: MeetingDetails) -> None:
 
 
 def update_meeting(actor: User, meeting: Meeting, d: MeetingDetails) -> None:
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     _check(d, meeting.body)
     before = meeting.status
     _apply(meeting, d)
@@ -135,7 +133,7 @@ def update_meeting(actor: User, meeting: Meeting, d: MeetingDetails) -> None:
 
 def add_item(actor: User, meeting: Meeting, title: str, presenter: str = "", duration: int = 15,
              notes: str = "") -> AgendaItem:
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     title = " ".join((title or "").split())
     if not title or len(title) > 300:
         raise MeetingError("An agenda item needs a title of 1 to 300 characters.", "title")
@@ -152,7 +150,7 @@ def add_item(actor: User, meeting: Meeting, title: str, presenter: str = "", dur
 
 def remove_item(actor: User, item: AgendaItem) -> None:
     meeting = item.meeting
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     meeting.items.remove(item)
     for n, other in enumerate(meeting.items, start=1):
         other.position = n
@@ -162,7 +160,7 @@ def remove_item(actor: User, item: AgendaItem) -> None:
 
 def reorder(actor: User, meeting: Meeting, item_ids: list[int]) -> None:
     """Put the agenda in the given order; the list must name every item exactly once."""
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     by_id = {i.id: i for i in meeting.items}
     if sorted(item_ids) != sorted(by_id):
         raise MeetingError("The new order must list every agenda item once.", "order")
@@ -183,7 +181,7 @@ def move(actor: User, item: AgendaItem, offset: int) -> None:
 
 
 def publish_agenda(actor: User, meeting: Meeting) -> None:
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     if not meeting.items:
         raise MeetingError("Add at least one agenda item before publishing.")
     meeting.agenda_published_at = utcnow()
@@ -193,8 +191,8 @@ def publish_agenda(actor: User, meeting: Meeting) -> None:
 
 def attach_paper(actor: User, item: AgendaItem, doc: Document) -> None:
     """Attach a document the actor may open to an agenda item (it keeps its own access level)."""
-    _require(actor, "meetings.contribute", item.meeting)
-    _require(actor, "documents.view", doc)
+    require(actor, "meetings.contribute", item.meeting)
+    require(actor, "documents.view", doc)
     if any(p.document_id == doc.id for p in item.papers):
         return
     item.papers.append(AgendaPaper(document_id=doc.id))
@@ -203,7 +201,7 @@ def attach_paper(actor: User, item: AgendaItem, doc: Document) -> None:
 
 
 def detach_paper(actor: User, item: AgendaItem, doc_id: int) -> None:
-    _require(actor, "meetings.manage", item.meeting)
+    require(actor, "meetings.manage", item.meeting)
     item.papers = [p for p in item.papers if p.document_id != doc_id]
     db.session.flush()
     audit.record("agenda.paper_detached", actor, item.meeting, {"item": item.id, "document": doc_id})
@@ -212,7 +210,7 @@ def detach_paper(actor: User, item: AgendaItem, doc_id: int) -> None:
 # Participants
 
 def invite(actor: User, meeting: Meeting, users: list[User]) -> int:
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     have = set(db.session.execute(select(Participant.user_id).where(Participant.meeting_id == meeting.id))
                .scalars())
     new = [u for u in users if u.id not in have and u.is_active]
@@ -237,7 +235,7 @@ def rsvp(actor: User, meeting: Meeting, answer: str) -> Participant:
 
 
 def record_attendance(actor: User, meeting: Meeting, present_user_ids: set[int]) -> None:
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     parts = db.session.execute(select(Participant).where(Participant.meeting_id == meeting.id)).scalars()
     for p in parts:
         p.attended = p.user_id in present_user_ids
@@ -257,7 +255,7 @@ def minutes_of(meeting: Meeting) -> Minutes:
 
 def save_minutes(actor: User, meeting: Meeting, text: str, seen_version: int) -> Minutes:
     """Save the draft if nobody saved since `seen_version`; otherwise raise Conflict (never overwrite)."""
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     minutes = minutes_of(meeting)
     if minutes.status == "adopted":
         raise MeetingError("Adopted minutes are locked.")
@@ -281,7 +279,7 @@ def _freeze(actor: User, minutes: Minutes, status: str) -> None:
 
 
 def circulate_minutes(actor: User, meeting: Meeting) -> Minutes:
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     minutes = minutes_of(meeting)
     if minutes.status == "adopted":
         raise MeetingError("Adopted minutes are locked.")
@@ -295,7 +293,7 @@ def circulate_minutes(actor: User, meeting: Meeting) -> Minutes:
 
 
 def adopt_minutes(actor: User, meeting: Meeting) -> Minutes:
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     minutes = minutes_of(meeting)
     if minutes.status != "circulated":
         raise MeetingError("Minutes are circulated for comments before they are adopted.")
@@ -307,7 +305,7 @@ def adopt_minutes(actor: User, meeting: Meeting) -> Minutes:
 
 
 def comment_minutes(actor: User, meeting: Meeting, body: str) -> MinutesComment:
-    _require(actor, "meetings.contribute", meeting)
+    require(actor, "meetings.contribute", meeting)
     minutes = minutes_of(meeting)
     if minutes.status != "circulated":
         raise MeetingError("Comments are taken while the minutes are circulated.")
@@ -325,7 +323,7 @@ def comment_minutes(actor: User, meeting: Meeting, body: str) -> MinutesComment:
 
 def _require_open_decisions(actor: User, meeting: Meeting) -> None:
     """Managers change decisions until the minutes holding them are adopted."""
-    _require(actor, "meetings.manage", meeting)
+    require(actor, "meetings.manage", meeting)
     if db.session.scalar(select(Minutes.status).where(Minutes.meeting_id == meeting.id)) == "adopted":
         raise MeetingError("The minutes are adopted: their decisions are part of the record and can no longer "
                            "change.")
@@ -371,42 +369,3 @@ def remove_decision(actor: User, decision: Decision) -> None:
     audit.record("meeting.decision_removed", actor, meeting, {"decision": decision.id, "text": decision.text})
     db.session.delete(decision)
     db.session.flush()
-
-
-@dataclass
-class ActionDetails:
-    title: str
-    owner_user: User | None = None
-    owner_org: Organisation | None = None
-    due_on: date | None = None
-    action_line: str = ""
-
-
-def add_action(actor: User, body: Body, d: ActionDetails, meeting: Meeting | None = None) -> ActionItem:
-    _require(actor, "meetings.manage", meeting or body)
-    title = " ".join((d.title or "").split())
-    if not title or len(title) > 300:
-        raise MeetingError("An action item needs a title of 1 to 300 characters.", "title")
-    if d.owner_user is None and d.owner_org is None:
-        raise MeetingError("Name an owner: a person or a Member State.", "owner")
-    line = (d.action_line or "").strip().upper()
-    if line and not ACTION_LINE.match(line):
-        raise MeetingError("An action line code looks like TI1.1 or MD2.3.", "action_line")
-    item = ActionItem(body_id=body.id, meeting_id=meeting.id if meeting else None, title=title,
-                      owner_user=d.owner_user, owner_org=d.owner_org, due_on=d.due_on, action_line=line,
-                      created_by_id=actor.id)
-    db.session.add(item)
-    db.session.flush()
-    audit.record("action_item.assigned", actor, item, {"title": title, "owner_user": getattr(d.owner_user, "id", None),
-                                                       "owner_org": getattr(d.owner_org, "code", None)})
-    notices.action_assigned(actor, item)
-    return item
-
-
-def set_action_status(actor: User, item: ActionItem, status: str) -> None:
-    _require(actor, "actions.update", item)
-    if status not in ACTION_STATUSES:
-        raise MeetingError("Choose a status from the list.", "status")
-    before, item.status = item.status, status
-    item.closed_at = utcnow() if status in ("done", "cancelled") else None
-    audit.record("action_item.status", actor, item, {"status": [before, status]})

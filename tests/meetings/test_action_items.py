@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from aocp.audit import AuditEntry
 from aocp.extensions import db
-from aocp.meetings import services
+from aocp.meetings import assignments
 from aocp.meetings.models import ActionItem, Meeting
 from tests.conftest import body, csrf_token, org, post_form, sign_in
 from tests.meetings.conftest import counted, page, schedule, soon, user
@@ -21,7 +21,7 @@ def post(client, url: str, data: dict):
 def action(meeting_id: int | None, title: str, *, owner_user: int | None = None, owner_org: str | None = None,
            due_in: int | None = None, actor: int, code: str = "WGTIM") -> int:
     m = db.session.get(Meeting, meeting_id) if meeting_id else None
-    item = services.add_action(user(actor), body(code), services.ActionDetails(
+    item = assignments.add_action(user(actor), body(code), assignments.ActionDetails(
         title, owner_user=user(owner_user) if owner_user else None, owner_org=org(owner_org) if owner_org else None,
         due_on=soon(due_in) if due_in is not None else None), m)
     db.session.commit()
@@ -208,7 +208,7 @@ def spread(app, people, meeting):
             "wgsmd": action(None, "WGSMD mine closure review", owner_org="PHL", actor=people["staff"],
                             code="WGSMD"),
         }
-        services.set_action_status(user(people["chair"]), db.session.get(ActionItem, ids["done"]), "done")
+        assignments.set_action_status(user(people["chair"]), db.session.get(ActionItem, ids["done"]), "done")
         db.session.commit()
         return ids
 

@@ -13,7 +13,7 @@ import pytest
 from aocp.documents import services as documents
 from aocp.documents.models import Document
 from aocp.extensions import db
-from aocp.meetings import services
+from aocp.meetings import assignments, services
 from aocp.meetings.models import Participant
 from tests.conftest import body, org, sign_in
 from tests.meetings._factories import make_meeting, make_people, meeting_of, user
@@ -56,7 +56,7 @@ def record(app, cast):
         services.invite(chair, m, [user(cast["chinese"]), user(cast["korean"])])
         services.record_attendance(chair, m, {cast["member"], cast["chair"]})
         services.add_decision(chair, m, "The meeting adopted the agenda.", m.items[0])
-        services.add_action(chair, body("WGTIM"), services.ActionDetails("Circulate the nickel study",
+        assignments.add_action(chair, body("WGTIM"), assignments.ActionDetails("Circulate the nickel study",
                                                                          owner_org=org("VNM"),
                                                                          action_line="TI1.1"), m)
         services.save_minutes(chair, m, "# Opening\n\nThe chair **welcomed** delegates.\n\n- Item one\n", 1)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from aocp.documents.models import Document
 from aocp.extensions import db
-from aocp.meetings import services
+from aocp.meetings import assignments, services
 from aocp.meetings.models import AgendaItem, AgendaPaper, Meeting, Participant
 from aocp.orgs.models import Membership
 from tests.conftest import body, csrf_token, org, post_form, sign_in
@@ -560,7 +560,7 @@ def test_the_meeting_page_costs_the_same_queries_with_more_items_papers_and_peop
                 doc = make_doc(people["staff"] if k % 2 else people["mys"], f"Paper {k}", level="body",
                                doc_type="country_report", meeting_id=meeting, org_code="VNM" if k % 2 else "MYS")
                 services.attach_paper(chair, item, db.session.get(Document, doc))
-                services.add_action(chair, wgtim, services.ActionDetails(f"Action {k}", owner_org=org("THA")), m)
+                assignments.add_action(chair, wgtim, assignments.ActionDetails(f"Action {k}", owner_org=org("THA")), m)
                 services.add_decision(chair, m, f"Decision {k}", item)
             db.session.commit()
         for k in range(start, start + n):

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from aocp.extensions import db
-from aocp.meetings import services
+from aocp.meetings import assignments, services
 from aocp.meetings.models import ActionItem, Meeting
 from aocp.orgs.models import Body, Membership
 from tests.conftest import body, org, sign_in
@@ -23,10 +23,10 @@ def test_the_list_shows_the_next_meeting_and_the_open_action_count(app, client, 
     with app.app_context():
         m = db.session.get(Meeting, meeting)
         for title in ("Circulate the tin study", "Update the trade database"):
-            services.add_action(user(people["chair"]), m.body, services.ActionDetails(title, owner_org=org("THA")), m)
-        closed = services.add_action(user(people["chair"]), m.body,
-                                     services.ActionDetails("Done", owner_org=org("MYS")))
-        services.set_action_status(user(people["chair"]), closed, "done")
+            assignments.add_action(user(people["chair"]), m.body, assignments.ActionDetails(title, owner_org=org("THA")), m)
+        closed = assignments.add_action(user(people["chair"]), m.body,
+                                     assignments.ActionDetails("Done", owner_org=org("MYS")))
+        assignments.set_action_status(user(people["chair"]), closed, "done")
         schedule(people["chair"], starts_in=90, number=22)  # later than the 21st: not the next one
         db.session.commit()
     sign_in(app, client, people["tha"])
@@ -61,7 +61,7 @@ def test_the_navigation_links_to_workspaces_and_action_items(app, client, people
 def test_the_workspace_shows_description_members_meetings_and_actions(app, client, people, meeting):
     with app.app_context():
         m = db.session.get(Meeting, meeting)
-        services.add_action(user(people["chair"]), m.body, services.ActionDetails("Send tin export figures",
+        assignments.add_action(user(people["chair"]), m.body, assignments.ActionDetails("Send tin export figures",
                                                                                  owner_org=org("THA")), m)
         db.session.commit()
     sign_in(app, client, people["tha"])
@@ -178,8 +178,8 @@ def _more_wgtim(app, people, start: int, past: int, upcoming: int, docs: int) ->
         for n in range(start + past, start + past + upcoming):
             m = services.create_meeting(chair, body("WGTIM"), services.MeetingDetails(
                 starts_on=soon(n * 10), ends_on=soon(n * 10), number=n, host=org("THA")))
-            services.add_action(chair, body("WGTIM"), services.ActionDetails(f"Task {n}", owner_user=chair), m)
-            services.add_action(chair, body("WGTIM"), services.ActionDetails(f"Task b{n}", owner_org=org("THA")), m)
+            assignments.add_action(chair, body("WGTIM"), assignments.ActionDetails(f"Task {n}", owner_user=chair), m)
+            assignments.add_action(chair, body("WGTIM"), assignments.ActionDetails(f"Task b{n}", owner_org=org("THA")), m)
         db.session.commit()
         for n in range(docs):
             make_doc(people["mys"], f"Paper {start}-{n}")
@@ -206,7 +206,7 @@ def test_the_workspace_list_costs_the_same_queries_with_more_meetings(app, clien
         for code in ("WGSMD", "WGCBM", "WGMID", "TF"):
             for n in (1, 2, 3):
                 m = schedule(people["staff"], code, 10 * n, number=n, host=org("IDN"))
-                services.add_action(user(people["staff"]), body(code), services.ActionDetails(
+                assignments.add_action(user(people["staff"]), body(code), assignments.ActionDetails(
                     "Follow up", owner_org=org("IDN")), db.session.get(Meeting, m))
         db.session.commit()
         assert db.session.execute(select(func.count()).select_from(ActionItem)).scalar() == 12
