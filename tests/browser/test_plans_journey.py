@@ -153,7 +153,7 @@ def test_lead_files_q3_chair_returns_lead_resubmits_chair_accepts_asec_downloads
     asec.get_by_role("link", name=PLAN, exact=True).click()
     asec.get_by_role("link", name="Review packs").click()
     expect(asec.get_by_role("heading", level=1)).to_contain_text("Review packs")
-    asec.get_by_label("Pack").select_option(label="JWG quarterly monitoring report")
+    asec.get_by_label("Pack", exact=True).select_option(label="JWG quarterly monitoring report")
     asec.get_by_label("Year (JWG and ASOMM)").select_option("2025")
     asec.get_by_label("Quarter (JWG)").select_option(label="Q3")
     asec.get_by_label("Format").select_option(label="Excel workbook (XLSX)")
