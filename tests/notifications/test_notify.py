@@ -9,6 +9,7 @@ from sqlalchemy import select
 from aocp.accounts.models import User
 from aocp.documents.models import Document
 from aocp.extensions import db
+from aocp.meetings import assignments
 from aocp.meetings import services as meetings
 from aocp.meetings.models import Meeting, Participant
 from aocp.notifications import services
@@ -242,8 +243,8 @@ def test_circulating_minutes_tells_participants_but_not_the_chair(app, ctx, peop
 
 def test_an_action_item_owned_by_a_person_tells_that_person(app, ctx, people):
     meeting = schedule(people["chair"])
-    item = meetings.add_action(user(people["chair"]), body("WGTIM"),
-                               meetings.ActionDetails("Circulate the tin study", owner_user=user(people["yangon"]),
+    item = assignments.add_action(user(people["chair"]), body("WGTIM"),
+                               assignments.ActionDetails("Circulate the tin study", owner_user=user(people["yangon"]),
                                                       due_on=date.today() + timedelta(days=14)), meeting)
     db.session.commit()
     assert recipients("action_assigned") == {people["yangon"]}
@@ -255,8 +256,8 @@ def test_an_action_item_owned_by_a_member_state_tells_its_focal_persons_in_that_
     phl_focal = make_user("focal_person", org_code="PHL", email="focal.phl@example.gov.ph", bodies={"WGTIM": "member"})
     make_user("focal_person", org_code="PHL", email="focal2.phl@example.gov.ph", bodies={"WGSMD": "member"})
     make_user("delegate", org_code="PHL", email="delegate.phl@example.gov.ph", bodies={"WGTIM": "member"})
-    meetings.add_action(user(people["chair"]), body("WGTIM"),
-                        meetings.ActionDetails("Country report on nickel", owner_org=org("PHL")))
+    assignments.add_action(user(people["chair"]), body("WGTIM"),
+                        assignments.ActionDetails("Country report on nickel", owner_org=org("PHL")))
     db.session.commit()
     assert recipients("action_assigned") == {phl_focal}
     assert notes("action_assigned")[0].url == "/workspaces/WGTIM"  # no meeting: the body's workspace
@@ -288,12 +289,12 @@ def test_papers_due_skips_participants_whose_member_state_already_submitted(app,
 def test_the_remind_command_tells_owners_of_overdue_items_once_a_day(app, ctx, people):
     meeting = schedule(people["chair"])
     chair = user(people["chair"])
-    late = meetings.add_action(chair, body("WGTIM"), meetings.ActionDetails(
+    late = assignments.add_action(chair, body("WGTIM"), assignments.ActionDetails(
         "Send the tin data", owner_user=user(people["member"]), due_on=date.today() - timedelta(days=3)), meeting)
-    done = meetings.add_action(chair, body("WGTIM"), meetings.ActionDetails(
+    done = assignments.add_action(chair, body("WGTIM"), assignments.ActionDetails(
         "Book the venue", owner_user=user(people["yangon"]), due_on=date.today() - timedelta(days=3)), meeting)
-    meetings.set_action_status(chair, done, "done")
-    meetings.add_action(chair, body("WGTIM"), meetings.ActionDetails(
+    assignments.set_action_status(chair, done, "done")
+    assignments.add_action(chair, body("WGTIM"), assignments.ActionDetails(
         "Later work", owner_user=user(people["yangon"]), due_on=date.today() + timedelta(days=3)), meeting)
     services.set_preferences(user(people["member"]), {"action_overdue": "email_now"}, set())
     db.session.commit()
