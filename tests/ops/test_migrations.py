@@ -111,6 +111,7 @@ def current_revision() -> str | None:
 def rows() -> dict[str, list[dict]]:
     """Every table's rows as column → value (Alembic's own version table aside)."""
     db.session.remove()
+    db.engine.dispose()  # a new connection: PostgreSQL's prepared statements outlive a column added or dropped
     with db.engine.connect() as conn:
         return {table: [dict(r._mapping) for r in conn.execute(text(f'SELECT * FROM "{table}"'))]
                 for table in inspect(conn).get_table_names() if table != "alembic_version"}
