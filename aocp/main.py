@@ -1,14 +1,14 @@
-"""The home page and the health check."""
+"""The home page (My AOCP) and the health check."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
-from aocp.accounts.models import Invitation, User
 from aocp.extensions import db
-from aocp.orgs.models import Body, Membership
-from aocp.policy import can, guard, public
+from aocp.home.panels import panels_for
+from aocp.policy import guard, public
+from aocp.timeutil import utcnow
 
 bp = Blueprint("main", __name__)
 
@@ -16,17 +16,8 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @guard("bodies.view")
 def home():
-    bodies = db.session.execute(
-        select(Body, Membership.role).join(Membership, Membership.body_id == Body.id)
-        .where(Membership.user_id == current_user.id).order_by(Body.id)).all()
-    admin_counts = None
-    if can(current_user, "users.manage"):
-        admin_counts = {
-            "people": db.session.scalar(select(func.count(User.id)).where(User.status == "active")),
-            "nominations": db.session.scalar(select(func.count(Invitation.id))
-                                             .where(Invitation.status == "nominated")),
-        }
-    return render_template("main/home.html", bodies=bodies, admin_counts=admin_counts)
+    panels, empty = panels_for(current_user, utcnow().date())
+    return render_template("main/home.html", panels=panels, empty=empty)
 
 
 @bp.route("/healthz")

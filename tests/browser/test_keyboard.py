@@ -110,6 +110,7 @@ def test_main_navigation_and_upload_form_work_with_the_keyboard_alone(browsing, 
     page.keyboard.press("Enter")
     files = page.get_by_label("Files")
     assert tab_to(page, files) == 1
+    page.bring_to_front()  # Chromium opens a file chooser only for the page that has the window's focus
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
     chooser.value.set_files(files=[{"name": "WGTIM-keyboard-note.txt", "mimeType": "text/plain",
