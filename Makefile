@@ -5,6 +5,8 @@ BIN     = $(VENV)/bin
 FLASK   = $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Test processes (pytest-xdist): one per core; each has a database of its own.
+JOBS   ?= auto
 
 .PHONY: setup run test clean
 
@@ -33,10 +35,10 @@ test: setup
 	@[ -x "$${AOCP_CHROMIUM:-/usr/bin/chromium}" ] || \
 	  echo "NOTE: Chromium not found at $${AOCP_CHROMIUM:-/usr/bin/chromium}: browser journeys will be skipped (apt-get install chromium)."
 	$(BIN)/ruff check .
-	AOCP_TEST_DATABASE_URL= $(BIN)/pytest
+	AOCP_TEST_DATABASE_URL= $(BIN)/pytest -n $(JOBS)
 	@if [ -n "$$AOCP_TEST_DATABASE_URL" ]; then \
 	  echo "== The whole suite again on $$AOCP_TEST_DATABASE_URL"; \
-	  $(BIN)/pytest; \
+	  $(BIN)/pytest -n $(JOBS); \
 	fi
 
 clean:

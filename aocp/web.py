@@ -17,7 +17,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "base-uri 'none'; frame-ancestors 'none'")
 
 # Pages a signed-in person who must still set up a second factor may open.
-MFA_SETUP_ENDPOINTS = {"profile.mfa_setup", "auth.logout", "static", "main.healthz"}
+MFA_SETUP_ENDPOINTS = {"profile.mfa_setup", "accounts.logout", "static", "main.healthz"}
 # Pages whose script posts JSON, which the view reads and checks itself (the minutes editor's drafts).
 JSON_PAGES = {"meetings.minutes_draft"}
 
@@ -61,7 +61,7 @@ def init_app(app: Flask) -> None:
 
 
 def _init_login() -> None:
-    login_manager.login_view = "auth.login"
+    login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.session_protection = None  # sessions live server side and are renewed at sign-in
 
@@ -75,7 +75,7 @@ def _init_login() -> None:
     def unauthorized():
         if wants_json():
             return json_error(401, "Authentication required: send a bearer token.", "unauthorized")
-        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+        return redirect(url_for("accounts.login", next=request.full_path if request.query_string else request.path))
 
 
 def require_mfa_setup():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 
 from aocp import create_app
@@ -24,6 +24,37 @@ from aocp.reference import seed_reference_data
 PASSWORD = "correct horse battery staple"
 
 
+def _per_worker(name: str) -> None:
+    """Give each pytest-xdist worker a database of its own: `test` becomes `test_gw1`, Redis 11 becomes 12.
+
+    Rewriting the variable here, before any test module is imported, covers every reader: the fixtures, the
+    scratch-database tests, and the gunicorn and flask processes the tests start (they inherit the environment).
+    """
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get(name)
+    if not worker or not url:
+        return
+    index = int(worker.removeprefix("gw"))
+    parsed = make_url(url)
+    if parsed.drivername.startswith("redis"):
+        os.environ[name] = str(parsed.set(database=str((int(parsed.database or 0) + index) % 16)))
+    elif parsed.drivername.startswith("postgresql"):
+        os.environ[name] = parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+for _name in ("AOCP_TEST_DATABASE_URL", "AOCP_TEST_SCRATCH_DATABASE_URL", "AOCP_TEST_REDIS_URL"):
+    _per_worker(_name)
+
+
+def _create_database(url: str) -> None:
+    """Create a PostgreSQL database when it is missing (each xdist worker's own, on a fresh machine)."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}) is None:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("aocp")
@@ -33,6 +64,7 @@ def app(tmp_path_factory):
                                  "SERVER_NAME": "localhost"})
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
+            _create_database(url)
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))

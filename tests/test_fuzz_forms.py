@@ -41,8 +41,8 @@ from tests.fuzzing import (
 )
 
 # Signed-out pages: fuzzed from a client without a session.
-SIGNED_OUT = {"auth.login", "auth.second_factor", "auth.request_reset", "auth.reset_password",
-              "auth.accept_invitation"}
+SIGNED_OUT = {"accounts.login", "accounts.second_factor", "accounts.request_reset", "accounts.reset_password",
+              "accounts.accept_invitation"}
 # Downloads and exports hold no forms; the crawl for forms skips them.
 NO_FORMS = re.compile(r"download|preview|export|ics|csv|pack|template|feed|record|revision|healthz|static|api\.")
 # What the app draws when it says no: a field's error list, or an error flashed on the page.
@@ -140,7 +140,7 @@ class Browser:
     def ready(self, endpoint: str) -> None:
         if self.admin and self.client.get("/").status_code != 200:
             self.sign_in()
-        if endpoint == "auth.second_factor":  # the code page answers a sign-in half done
+        if endpoint == "accounts.second_factor":  # the code page answers a sign-in half done
             login(self.client, "admin@asec.example.org", DEMO_PASSWORD)
 
 
@@ -286,7 +286,7 @@ def test_every_form_answers_hostile_input_without_a_500_or_a_change(app):
     post_routes = {r.rule: r for r in app.url_map.iter_rules() if "POST" in r.methods
                    and not r.rule.startswith("/api/")}
     found = crawl(app, admin, world)
-    visitor.ready("auth.second_factor")  # the code page shows its form to a sign-in half done
+    visitor.ready("accounts.second_factor")  # the code page shows its form to a sign-in half done
     found |= {route: forms for route, forms in crawl(app, visitor, world).items()
               if post_routes[route].endpoint in SIGNED_OUT}
     # Some forms show only in states the demo data lacks (or to other roles); those routes are fuzzed at their

@@ -79,8 +79,8 @@ def test_every_declared_rule_is_a_known_rule(app):
 
 def test_only_sign_in_pages_the_health_check_and_the_api_description_are_public(app):
     public = {e for e, v in app.view_functions.items() if getattr(v, "policy_rule", None) == policy.PUBLIC}
-    assert public == {"auth.login", "auth.second_factor", "auth.accept_invitation", "auth.request_reset",
-                      "auth.reset_password", "main.healthz", "api.openapi_json",
+    assert public == {"accounts.login", "accounts.second_factor", "accounts.accept_invitation", "accounts.request_reset",
+                      "accounts.reset_password", "main.healthz", "api.openapi_json",
                       "meetings.calendar_feed",  # calendar apps cannot sign in: the secret URL is the key
                       "metrics.metrics",  # Prometheus cannot sign in: the bearer token is the key
                       "sso.start", "sso.callback"}  # single sign-on: the state in the session binds the answer

@@ -79,7 +79,7 @@ def _send_invitation(actor: User, inv: Invitation) -> str:
     hours = current_app.config["INVITATION_TTL_HOURS"]
     inv.status, inv.token_hash, inv.approved_by_id = "sent", hashed, actor.id
     inv.expires_at = utcnow() + timedelta(hours=hours)
-    link = external_url("auth.accept_invitation", token=raw)
+    link = external_url("accounts.accept_invitation", token=raw)
     send_email(inv.email, "You are invited to AOCP",
                render_template("email/invitation.txt", inv=inv, link=link, hours=hours, actor=actor))
     return raw

@@ -47,7 +47,7 @@ def request_password_reset(email: str) -> None:
     raw, hashed = new_secret()
     ttl = current_app.config["RESET_TTL_MINUTES"]
     db.session.add(PasswordReset(user_id=user.id, token_hash=hashed, expires_at=utcnow() + timedelta(minutes=ttl)))
-    link = external_url("auth.reset_password", token=raw)
+    link = external_url("accounts.reset_password", token=raw)
     send_email(user.email, "Reset your AOCP password",
                render_template("email/reset.txt", user=user, link=link, minutes=ttl))
     audit.record("password.reset_requested", actor=user, target=user, details={"sent": True})

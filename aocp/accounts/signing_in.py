@@ -36,5 +36,5 @@ def begin_sign_in(user: User, method: str, next_url: str | None, second_factor_d
     if user.mfa_enabled and not second_factor_done:
         session["mfa_pending"] = {"user_id": user.id, "at": int(time.time()), "next": next_url, "method": method}
         db.session.commit()
-        return redirect(url_for("auth.second_factor"))
+        return redirect(url_for("accounts.second_factor"))
     return finish_sign_in(user, method, next_url)

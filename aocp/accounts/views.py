@@ -15,7 +15,7 @@ from aocp.extensions import db, limiter
 from aocp.forms import ActionForm
 from aocp.policy import guard, public
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("accounts", __name__)
 
 GENERIC_FAILURE = "The email or password is not correct."
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,9 +31,9 @@ def login():
             db.session.commit()  # keep the failure count and its audit entry
             time.sleep(throttle.failure_delay(result.user))  # after the commit: no row stays locked meanwhile
             flash(GENERIC_FAILURE, "error")
-            return render_template("auth/login.html", form=form), 200
+            return render_template("accounts/login.html", form=form), 200
         return begin_sign_in(result.user, "password", form.next.data)
-    return render_template("auth/login.html", form=form)
+    return render_template("accounts/login.html", form=form)
 
 
 def _pending_user() -> tuple[User | None, dict]:
@@ -52,7 +52,7 @@ def second_factor():
     if user is None:
         session.pop("mfa_pending", None)
         flash("Please sign in again.", "info")
-        return redirect(url_for("auth.login"))
+        return redirect(url_for("accounts.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
         if services.check_second_factor(user, form.code.data, request.remote_addr):
@@ -60,7 +60,7 @@ def second_factor():
         db.session.commit()
         time.sleep(throttle.failure_delay(user))
         flash("That code is not valid. Codes can be used only once.", "error")
-    return render_template("auth/second_factor.html", form=form)
+    return render_template("accounts/second_factor.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -73,7 +73,7 @@ def logout():
         session.clear()
         session.regenerate()
         flash("You have signed out.", "info")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -82,7 +82,7 @@ def logout():
 def accept_invitation(token: str):
     inv = invitations.find_invitation(token)
     if inv is None:
-        return render_template("auth/link_invalid.html", what="invitation"), 404
+        return render_template("accounts/link_invalid.html", what="invitation"), 404
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:
@@ -93,8 +93,8 @@ def accept_invitation(token: str):
         else:
             db.session.commit()
             flash("Your account is ready. Sign in with your email and new password.", "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/accept_invitation.html", form=form, inv=inv)
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/accept_invitation.html", form=form, inv=inv)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -107,8 +107,8 @@ def request_reset():
         db.session.commit()
         flash("If an active account uses that email, a reset link is on its way. It works once, for "
               f"{current_app.config['RESET_TTL_MINUTES']} minutes.", "info")
-        return redirect(url_for("auth.login"))
-    return render_template("auth/reset_request.html", form=form)
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -117,7 +117,7 @@ def request_reset():
 def reset_password(token: str):
     reset = password_changes.find_reset(token)
     if reset is None:
-        return render_template("auth/link_invalid.html", what="password reset link"), 404
+        return render_template("accounts/link_invalid.html", what="password reset link"), 404
     form = ResetForm()
     if form.validate_on_submit():
         try:
@@ -133,5 +133,5 @@ def reset_password(token: str):
             session.regenerate()
             flash("Your password is changed and every session signed out. Sign in with the new password.",
                   "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/reset.html", form=form, email=reset.user.email)
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form, email=reset.user.email)

@@ -140,7 +140,7 @@ def revoke_session(row_id: int):
     if row_id == session.row_id:
         logout_user()
         session.clear()
-        return redirect(url_for("auth.login"))
+        return redirect(url_for("accounts.login"))
     flash("That session has been signed out.", "success")
     return redirect(url_for(".index"))
 
@@ -158,7 +158,7 @@ def sign_out_everywhere():
     session.row_id = None  # its row is already gone
     session.regenerate()
     flash(f"Signed out everywhere ({count} session{'s' if count != 1 else ''}).", "info")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/tokens", methods=["POST"])

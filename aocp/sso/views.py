@@ -67,7 +67,7 @@ def start(slug: str):
     provider = _enabled(slug)
     if provider is None:
         flash("That sign-in option is not available.", "error")
-        return redirect(url_for("auth.login"))
+        return redirect(url_for("accounts.login"))
     return _begin(provider, "login", request.args.get("next"))
 
 
@@ -88,7 +88,7 @@ def callback(slug: str):
     provider = _enabled(slug)
     if provider is None:
         flash("That sign-in option is not available.", "error")
-        return redirect(url_for("auth.login"))
+        return redirect(url_for("accounts.login"))
     flow = _valid_flow(slug)
     if flow is None:
         return _failed(provider, "this answer does not belong to a sign-in started in this browser, or it came "

@@ -46,8 +46,14 @@ def race(app, url: str, data: dict, prepare=None) -> list[int]:
     return statuses
 
 
-def assert_one_success(statuses: list[int]) -> None:
-    assert sorted(statuses) == [200] * (BROWSERS - 1) + [302], statuses
+def assert_one_success(statuses: list[int], refusals: tuple[int, ...] = (200,)) -> None:
+    """One 302 (it worked); every other browser got a refusal page, never a 500."""
+    assert statuses.count(302) == 1 and all(s in refusals for s in statuses if s != 302), statuses
+
+
+# A link used by another browser a moment before is refused as "no longer valid" (404), one used at the same
+# instant by the form's error (200): which one a browser meets depends only on timing.
+LINK_REFUSALS = (200, 404)
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
@@ -83,7 +89,7 @@ def test_one_invitation_link_makes_one_account(app, make_user, round_):
         db.session.commit()
     link = link_in(outbox(app)[-1], "/invitations/")
     statuses = race(app, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-    assert_one_success(statuses)
+    assert_one_success(statuses, LINK_REFUSALS)
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(User.email == email)) == 1
 
@@ -96,4 +102,4 @@ def test_one_reset_link_changes_the_password_once(app, make_user, round_):
         db.session.commit()
     link = link_in(outbox(app)[-1], "/reset/")
     statuses = race(app, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-    assert_one_success(statuses)
+    assert_one_success(statuses, LINK_REFUSALS)
