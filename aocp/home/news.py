@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import url_for
-from sqlalchemy import DateTime, Integer, String, cast, func, literal, select, union_all
+from sqlalchemy import Integer, String, cast, func, literal, select, union_all
 
 from aocp.accounts.models import User
 from aocp.documents.access import visible_clause
@@ -33,7 +33,7 @@ def since(user: User) -> datetime:
 def _meeting_part(kind: str, id_col, text_col, at_col, user: User, after: datetime):
     return (select(literal(kind, String).label("kind"), id_col.label("ref_id"), Meeting.id.label("meeting_id"),
                    Body.short_name.label("body_name"), Meeting.number.label("number"), text_col.label("text"),
-                   cast(at_col, DateTime).label("at"))
+                   at_col.label("at"))
             .join(Body, Body.id == Meeting.body_id)
             .where(visible_bodies_clause(user, Meeting.body_id), at_col > after))
 
@@ -45,7 +45,7 @@ def statement(user: User, kind: str = ""):
         "document": select(literal("document", String).label("kind"), Document.id.label("ref_id"),
                            cast(None, Integer).label("meeting_id"), cast(None, String).label("body_name"),
                            cast(None, Integer).label("number"), Document.title.label("text"),
-                           cast(Document.created_at, DateTime).label("at"))
+                           Document.created_at.label("at"))
         .where(visible_clause(user), Document.deleted_at.is_(None), Document.created_at > after,
                (Document.uploader_id != user.id) | Document.uploader_id.is_(None)),
         "minutes": _meeting_part("minutes", MinutesRevision.id, literal("", String), MinutesRevision.created_at,
