@@ -44,7 +44,7 @@ def count(stmt) -> int:
 
 
 def rows_page(stmt, page: int, per_page: int = PER_PAGE) -> RowPage:
-    """Two statements: the count, then the rows of page `page` (past the end: no rows)."""
+    """Two statements whatever the data: the count, then the rows of page `page` (past the end: none)."""
     total = count(stmt)
-    items = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all() if total else []
+    items = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return RowPage(items, page, per_page, total)

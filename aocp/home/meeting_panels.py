@@ -19,7 +19,7 @@ ASEC_DAYS = 30  # the ASEC overview looks a month ahead
 def _panel(user: User, today: date, f: upcoming.Filters, **panel) -> Panel:
     stmt = upcoming.statement(user, today, f)
     total = count(stmt)
-    rows = upcoming.view_rows(user, db.session.execute(stmt.limit(ROWS)).all()) if total else []
+    rows = upcoming.view_rows(user, db.session.execute(stmt.limit(ROWS)).all())
     return Panel(count=total, rows=rows, **panel)
 
 

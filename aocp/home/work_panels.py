@@ -25,8 +25,7 @@ def my_action_items(user: User, today: date) -> Panel | None:
     total = db.session.scalar(select(func.count(ActionItem.id)).where(*where))
     rows = db.session.execute(
         select(ActionItem).where(*where).options(*list_options())
-        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id).limit(ROWS)).scalars().all() \
-        if total else []
+        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id).limit(ROWS)).scalars().all()
     return Panel("actions", "My action items", "home/_actions.html", total, rows,
                  url_for("meetings.actions", owner="me"), "All my action items",
                  "no open action item owned by you or your Member State.")
@@ -34,8 +33,7 @@ def my_action_items(user: User, today: date) -> Panel | None:
 
 def _nominations(where, order, limit: int) -> tuple[int, list[Invitation]]:
     total = db.session.scalar(select(func.count(Invitation.id)).where(*where))
-    rows = db.session.execute(select(Invitation).where(*where).order_by(*order).limit(limit)).scalars().all() \
-        if total else []
+    rows = db.session.execute(select(Invitation).where(*where).order_by(*order).limit(limit)).scalars().all()
     return total, rows
 
 
