@@ -23,6 +23,7 @@ from aocp.accounts.services import (
 from aocp.accounts.tokens import digest, new_secret
 from aocp.extensions import db
 from aocp.mail import send_email
+from aocp.notifications import accounts as notices
 from aocp.orgs.models import Body, Membership, Organisation
 from aocp.policy import PermissionDenied, can
 from aocp.timeutil import utcnow
@@ -65,13 +66,17 @@ def approve_nomination(actor: User, inv: Invitation) -> None:
         raise AccountError("Only a pending nomination can be approved.")
     _send_invitation(actor, inv)
     audit.record("invitation.approved", actor=actor, target=inv, details={"email": inv.email})
+    notices.nomination_decided(actor, inv, approved=True)
 
 
 def revoke_invitation(actor: User, inv: Invitation) -> None:
     if inv.status not in ("nominated", "sent"):
         raise AccountError("This invitation is no longer open.")
+    refused = inv.status == "nominated"  # a nomination refused, rather than an invitation withdrawn
     inv.status, inv.token_hash = "revoked", None
     audit.record("invitation.revoked", actor=actor, target=inv, details={"email": inv.email})
+    if refused:
+        notices.nomination_decided(actor, inv, approved=False)
 
 
 def _send_invitation(actor: User, inv: Invitation) -> str:

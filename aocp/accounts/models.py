@@ -54,6 +54,8 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # "New since my last visit" counts what happened after this: the previous sign-in, or "mark all seen".
+    seen_up_to: Mapped[datetime | None]
     # Times in notifications and emails are shown in this zone (ASEAN spans UTC+6:30 to UTC+9).
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta", server_default="Asia/Jakarta")
 

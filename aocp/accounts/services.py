@@ -96,7 +96,12 @@ def authenticate(email: str, password: str, client: str) -> SignIn:
 
 def signed_in(user: User, method: str, client: str) -> None:
     throttle.signed_in(user, client)
-    user.last_login_at = utcnow()
+    now = utcnow()
+    # What is new is counted from the previous sign-in (a first sign-in: from when the account was made), or
+    # from a later "mark all seen".
+    previous = user.last_login_at or user.created_at or now
+    user.seen_up_to = max(previous, user.seen_up_to) if user.seen_up_to else previous
+    user.last_login_at = now
     audit.record("auth.login", actor=user, details={"method": method})
 
 

@@ -90,9 +90,12 @@ def invite():
 @guard("users.nominate")
 def nominate():
     require(current_user, "users.nominate", current_user.org)
-    mine = db.session.execute(select(Invitation).where(Invitation.invited_by_id == current_user.id)
-                              .order_by(Invitation.created_at.desc()).limit(50)).scalars().all()
-    return _handle_invite(_invite_form(current_user.org), "admin/nominate.html", nominations=mine)
+    stmt = select(Invitation).where(Invitation.invited_by_id == current_user.id)
+    status = request.args.get("status", "")
+    if status == "nominated":  # those still waiting for ASEC (the home page's count)
+        stmt = stmt.where(Invitation.status == status)
+    mine = db.session.execute(stmt.order_by(Invitation.created_at.desc()).limit(50)).scalars().all()
+    return _handle_invite(_invite_form(current_user.org), "admin/nominate.html", nominations=mine, status=status)
 
 
 @bp.route("/invitations")

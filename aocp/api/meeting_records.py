@@ -142,6 +142,10 @@ def list_action_items():
             abort(400, "overdue must be true or false.")
         late = and_(ActionItem.status.in_(OPEN), ActionItem.due_on < utcnow().date())
         stmt = stmt.where(late if raw == "true" else ~late | ActionItem.due_on.is_(None))
+    if (raw := args.get("owner")) is not None:
+        if raw != "me":
+            abort(400, "owner must be me (items owned by the caller or the caller's organisation).")
+        stmt = stmt.where(access.owned_clause(user))
     return paginated(stmt, action_json)
 
 

@@ -223,6 +223,8 @@ PATHS.update({
                 _q("org", STR, "Member State code: items it owns or its people own"),
                 _q("status", STR, f"One or more, comma-separated: {', '.join(ACTION_STATUSES)}"),
                 _q("overdue", {"type": "string", "enum": ["true", "false"]}, "Open or in progress and past due"),
+                _q("owner", {"type": "string", "enum": ["me"]},
+                   "me: items owned by the caller or by the caller's organisation (Member State)"),
                 *PAGING])},
     "/meetings/{meeting_id}/action-items": {"post": _write(
         "Assign an action item from a meeting", "meetings.manage", _ok(_ref("ActionItem"), "201", "Created"),

@@ -4,3 +4,22 @@ Each panel module offers functions `(user, today) -> Panel | None`; `panels.pane
 the page shows them. A panel reads a bounded number of rows with a bounded number of statements, so the page
 costs the same whatever the data size; its full list is a paginated page of its own (`Panel.more_url`).
 """
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROWS = 5  # the most urgent rows a panel shows; its full list has the rest
+
+
+@dataclass
+class Panel:
+    """One panel: `count` rows in all, the first few in `rows`, drawn by the partial `template`."""
+    name: str
+    title: str
+    template: str
+    count: int
+    rows: list = field(default_factory=list)
+    more_url: str | None = None
+    more_label: str = "See all"
+    empty: str = "Nothing here."  # the one line an empty panel leaves in the "nothing waiting" list
+    wide: bool = False

@@ -2,32 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from aocp.accounts.models import Invitation, User
+from aocp.accounts.models import User
 from aocp.extensions import db
+from aocp.home import ROWS, Panel  # noqa: F401  (panel modules may import them from here too)
 from aocp.orgs.models import Body, Membership
 from aocp.policy import can
-
-ROWS = 5  # the most urgent rows a panel shows; its full list has the rest
-
-
-@dataclass
-class Panel:
-    """One panel: `count` rows in all, the first few in `rows`, drawn by the partial `template`."""
-    name: str
-    title: str
-    template: str
-    count: int
-    rows: list = field(default_factory=list)
-    more_url: str | None = None
-    more_label: str = "See all"
-    empty: str = "Nothing here."  # the one line an empty panel leaves in the "nothing waiting" list
-    wide: bool = False
 
 
 def your_bodies(user: User, today: date) -> Panel:
@@ -39,17 +23,14 @@ def your_bodies(user: User, today: date) -> Panel:
                  "All workspaces", "You are not a member of any body yet. The ASEAN Secretariat adds memberships.")
 
 
-def administration(user: User, today: date) -> Panel | None:
-    if not can(user, "users.manage"):
-        return None
-    people = db.session.scalar(select(func.count(User.id)).where(User.status == "active"))
-    nominations = db.session.scalar(select(func.count(Invitation.id)).where(Invitation.status == "nominated"))
-    return Panel("administration", "Administration", "home/_administration.html", nominations,
-                 [{"people": people, "nominations": nominations}], empty="")
-
-
 # In the order the page shows them; a function returns None for a panel that is not for this person.
-PANELS: list[Callable[[User, date], Panel | None]] = [your_bodies, administration]
+PANELS: list[Callable[[User, date], Panel | None]] = [your_bodies]
+
+# The panels of other modules, in the order the page shows them.
+from aocp.home import meeting_panels, news, work_panels  # noqa: E402
+
+PANELS[:0] = [meeting_panels.meetings_ahead, work_panels.my_action_items, news.new_since_last_visit,
+              work_panels.accounts_pending, work_panels.my_nominations, meeting_panels.meetings_not_ready]
 
 
 def panels_for(user: User, today: date) -> tuple[list[Panel], list[Panel]]:

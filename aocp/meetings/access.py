@@ -6,9 +6,10 @@ Objects may be a Body, a Meeting or an ActionItem; a meeting and an action item 
 """
 from __future__ import annotations
 
-from sqlalchemy import select, true
+from sqlalchemy import or_, select, true
 
 from aocp.accounts.models import ASEC_ROLES
+from aocp.meetings.models import ActionItem
 from aocp.orgs.models import Membership
 
 MANAGERS = ("chair", "vice_chair")
@@ -56,3 +57,8 @@ def visible_bodies_clause(user, body_id_column):
     if user.role in ASEC_ROLES:
         return true()
     return body_id_column.in_(select(Membership.body_id).where(Membership.user_id == user.id))
+
+
+def owned_clause(user):
+    """SQL: action items owned by the user or by their organisation (their Member State): "my action items"."""
+    return or_(ActionItem.owner_user_id == user.id, ActionItem.owner_org_id == user.org_id)

@@ -13,7 +13,7 @@ from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.forms import safe_next
 from aocp.meetings import assignments, bp, person_search
-from aocp.meetings.access import visible_bodies_clause
+from aocp.meetings.access import owned_clause, visible_bodies_clause
 from aocp.meetings.forms import ActionItemForm, ActionStatusForm
 from aocp.meetings.loading import load_action, load_meeting
 from aocp.meetings.models import ACTION_STATUSES, ActionItem, Meeting
@@ -50,15 +50,18 @@ def add_action(meeting_id: int):
 def _action_filters(args) -> dict:
     """Filters of the action list; a value that names nothing is ignored with a message."""
     f = {"body": args.get("body", "").upper()[:16], "org": args.get("org", "").upper()[:16],
-         "status": args.get("status", ""), "overdue": args.get("overdue") == "1"}
+         "status": args.get("status", ""), "overdue": args.get("overdue") == "1", "owner": args.get("owner", "")}
     if f["status"] not in ("", "all", *ACTION_STATUSES):
         flash("Unknown status; the filter was ignored.", "error")
         f["status"] = ""
+    if f["owner"] not in ("", "me"):
+        flash("Owner is either anyone or “me” (you or your Member State); the filter was ignored.", "error")
+        f["owner"] = ""
     return f
 
 
 @cache  # built once, on first use (when the mappers are complete), like the document lists' loads
-def _list_options() -> tuple:
+def list_options() -> tuple:
     """What a row of the list shows: the body's names, the meeting's number, the owner's name and organisation."""
     return (joinedload(ActionItem.body).load_only(Body.code, Body.short_name),
             joinedload(ActionItem.meeting).load_only(Meeting.body_id, Meeting.number),
@@ -119,15 +122,17 @@ def actions(status: int = 200):
         stmt = stmt.where(ActionItem.status.in_(OPEN))
     if f["overdue"]:
         stmt = stmt.where(overdue)
+    if f["owner"] == "me":
+        stmt = stmt.where(owned_clause(current_user))
     page = db.paginate(
-        stmt.options(*_list_options())
+        stmt.options(*list_options())
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id),
         page=page_arg(), per_page=25, error_out=False)
     per_body, per_state = _open_summaries(visible, overdue, bodies, states)
     user = current_user._get_current_object()
     may_update = {a.id for a in page.items if can(user, "actions.update", a)}
     args = {k: v for k, v in {"body": f["body"], "org": f["org"], "status": f["status"],
-                              "overdue": "1" if f["overdue"] else ""}.items() if v}
+                              "overdue": "1" if f["overdue"] else "", "owner": f["owner"]}.items() if v}
     return render_template("meetings/actions.html", page=page, filters=f, args=args, bodies=bodies,
                            states=states, per_body=per_body, per_state=per_state, today=today,
                            statuses=ACTION_STATUSES, may_update=may_update), status

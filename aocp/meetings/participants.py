@@ -2,12 +2,13 @@
 delegation) and recording who attended."""
 from __future__ import annotations
 
-from flask import flash, request
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from aocp.accounts.models import User
 from aocp.extensions import db
+from aocp.forms import safe_next
 from aocp.meetings import bp, person_search, services
 from aocp.meetings.forms import InviteForm, RsvpForm
 from aocp.meetings.loading import load_meeting
@@ -21,14 +22,20 @@ from aocp.policy import guard
 @bp.post("/meetings/<int:meeting_id>/rsvp")
 @guard("workspaces.view")
 def rsvp(meeting_id: int):
-    """Anyone invited answers for themselves (the service refuses people who were not invited)."""
+    """Anyone invited answers for themselves (the service refuses people who were not invited). A reply sent from
+    another page (the home page's meetings ahead) goes back there (`next`, a path on this site)."""
     meeting = load_meeting(meeting_id)
     form = RsvpForm()
+    back = request.form.get("next")
     if form.validate_on_submit():
         services.rsvp(current_user, meeting, form.rsvp.data)
         db.session.commit()
-        flash("Your reply is saved.", "success")
-        return back_to(meeting, "participants")
+        flash(f"Your reply to the {meeting.title} is saved.", "success")
+        return redirect(safe_next(back, url_for(".meeting", meeting_id=meeting.id, _anchor="participants")))
+    if back and safe_next(back, "") == back:
+        flash(f"{meeting.title}: {form.rsvp.errors[0] if form.rsvp.errors else 'the form expired; try again.'}",
+              "error")
+        return redirect(back, 303)
     return meeting_page(meeting, 400, rsvp_form=form)
 
 

@@ -23,6 +23,7 @@ KINDS = {
     "report_missing": "A progress report your Member State leads is past its deadline",
     "report_submitted": "A progress report is submitted for your review",
     "report_reviewed": "A progress report you file is returned or accepted",
+    "nomination_decided": "ASEC approves or refuses a delegate you nominated",
 }
 CHANNELS = {
     "off": "Off",
@@ -43,6 +44,7 @@ BUILTIN_DEFAULTS = {
     "report_missing": "daily_digest",
     "report_submitted": "email_now",
     "report_reviewed": "email_now",
+    "nomination_decided": "email_now",
 }
 EMAIL_STATUSES = ("queued", "sent", "failed")
 _DELIVERED = tuple(c for c in CHANNELS if c != "off")
