@@ -52,6 +52,15 @@ def administration(user: User, today: date) -> Panel | None:
 PANELS: list[Callable[[User, date], Panel | None]] = [your_bodies, administration]
 
 
+def _add_panels() -> None:
+    from aocp.home import report_panels  # it imports Panel and ROWS from here
+
+    PANELS.extend(report_panels.PANELS)
+
+
+_add_panels()
+
+
 def panels_for(user: User, today: date) -> tuple[list[Panel], list[Panel]]:
     """(panels with rows, empty panels): an empty panel is shown as one line, taking no space."""
     shown, empty = [], []
