@@ -14,7 +14,7 @@ from aocp.plans import access, queues, reports
 from aocp.policy import PermissionDenied
 from tests.conftest import login, sign_in
 from tests.notifications.conftest import notes, recipients
-from tests.plans.queue_cast import cast, ids, submitted, today  # noqa: F401
+from tests.plans.queue_cast import ids, submitted, today
 
 REVIEWERS = ("admin", "staff", "wgtim_chair", "wgtim_vice", "wgcbm_chair", "both")
 
