@@ -191,3 +191,44 @@ def test_a_delegate_reaches_the_due_report_in_two_clicks_and_files_it(app, clien
     first = re.search(r'href="(/plans/TEST-QUEUE/lines/[^"]+)"', section).group(1)
     page = client.get(first).get_data(as_text=True)
     assert 'name="action" value="submit"' in page or "Submit" in page
+
+
+def _grow(cast, lines: int) -> None:
+    """`lines` more action lines in the plan, led by THA and MYS in turn, in WGTIM, half with a submitted report."""
+    from aocp.plans import services
+
+    plan, admin = cast["plan"], cast["admin"]
+    strategy = cast["lines"]["T1.1"].strategy
+    start = len(plan.areas[0].strategies[0].action_lines) + 1
+    for i in range(start, start + lines):
+        line = services.add_action_line(admin, strategy, code=f"T1.{i}", text=f"Action line {i}")
+        line.leads = [org_of("THA" if i % 2 else "MYS")]
+        db.session.flush()
+        if i % 2:
+            report = reports.save_draft(cast["staff"], line, *current(), status="on_track", narrative="Done")
+            reports.submit_report(cast["staff"], report, report.version)
+    db.session.commit()
+
+
+def org_of(code):
+    from tests.conftest import org
+
+    return org(code)
+
+
+def test_the_panels_and_the_list_run_the_same_statements_on_ten_times_the_reports(app, cast):
+    from bench.sqlcount import measure
+
+    people = ("tha_delegate", "wgtim_chair", "staff", "wgcbm_chair")  # (no second factor to answer twice)
+    paths = ("/", "/plans/reports", "/plans/reports?review=me", "/plans/reports?mine=1&due=open")
+    counts = {}
+    for size in (4, 36):
+        _grow(cast, size)
+        for who in people:
+            with browser(app, cast[who].id) as client:
+                for path in paths:
+                    m = measure(db.engine, client, path, repeat=1)
+                    assert m.status == 200, (who, path)
+                    counts.setdefault((who, path), []).append(m.count)
+    assert {k: v for k, v in counts.items() if v[0] != v[1]} == {}
+    assert queues.count(cast["admin"], queues.Filters(state="submitted"), today()) == 20
