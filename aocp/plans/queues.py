@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, exists, false, func, literal_column, null, or_, select, union_all
+from sqlalchemy import Integer, and_, case, cast, exists, false, func, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from aocp.accounts.models import User
@@ -189,7 +189,7 @@ def _not_started(periods: list[Period]):
         _index(before.c.year, before.c.quarter) < _index(quarters.c.year, quarters.c.quarter))
         .order_by(before.c.year.desc(), before.c.quarter.desc()).limit(1).scalar_subquery())
     return (select(ActionLine.id.label("line_id"), quarters.c.year, quarters.c.quarter,
-                   null().label("report_id"), literal_column("'not_started'").label("state"))
+                   cast(null(), Integer).label("report_id"), literal_column("'not_started'").label("state"))
             .select_from(ActionLine).join(Plan, Plan.id == ActionLine.plan_id)
             .join(quarters, and_(quarters.c.year >= Plan.start_year, quarters.c.year <= Plan.end_year))
             .where(reporting_plans(),
