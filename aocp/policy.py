@@ -49,7 +49,8 @@ RULES = {
     "packs.view": "Download review packs (JWG, ASOMM, Mid-/Final-Term) and see the participation matrix: ASEAN only",
     "plans.manage": "Create plans and their structure, import them, carry action lines over",
     "reports.edit": "Save, submit and resubmit a progress report of an action line one's Member State leads",
-    "reports.review": "Accept or return a progress report of an action line of a working group one chairs",
+    "reports.review": "Accept or return a progress report of an action line of a working group one chairs or "
+                      "vice-chairs, or of any line for WGCBM's chair and vice-chair",
     "reports.change": "Save or submit this report now: a draft or a returned one, or the quarter's first, for "
                       "those who file the line's reports",
     "reports.decide": "Accept or return this report now: a submitted one, for those who review the line's reports",

@@ -49,8 +49,12 @@ def _paths(app) -> tuple[list[str], list[str], str]:
              f"/meetings/{meeting_id}", "/actions/"]
     if any(rule.rule == "/plans/<code>/dashboard" for rule in app.url_map.iter_rules()):
         pages.append(f"/plans/{scale.PLAN_CODE}/dashboard")
+    if any(rule.rule == "/plans/reports" for rule in app.url_map.iter_rules()):
+        pages += ["/plans/reports", "/plans/reports?review=me", "/plans/reports?state=accepted&plan=AMCAP-SCALE"]
     api = ["/api/v1/documents", "/api/v1/documents?q=nickel", "/api/v1/workspaces/WGTIM/meetings",
            "/api/v1/action-items", "/api/v1/action-lines", "/api/v1/plans"]
+    if any(rule.rule == "/api/v1/reports" for rule in app.url_map.iter_rules()):
+        api += ["/api/v1/reports", "/api/v1/reports?state=accepted"]
     _, token = services.create_token(user, "key pages", "read")
     db.session.commit()
     return pages, api, token

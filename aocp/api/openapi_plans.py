@@ -118,6 +118,15 @@ SCHEMAS.update({
     "ReportReview": {"type": "object", "required": ["version"], "additionalProperties": False,
                      "properties": {"version": INT, "comment": {
                          "type": "string", "maxLength": 5000, "description": "Required when returning"}}},
+    "ReportRow": {"type": "object", "description": "An action line's report for a quarter: filed, or not started",
+                  "properties": {
+                      "plan": STR, "action_line_id": INT, "action_line": STR, "working_group": NULL_STR,
+                      "leads": CODES, "year": INT, "quarter": INT,
+                      "state": {"type": "string", "enum": ["not_started", *REPORT_STATES]},
+                      "due_on": {**DAY, "description": "The quarter's reporting deadline"},
+                      "overdue": {"type": "boolean", "description": "Still to file and past its deadline"},
+                      "report_id": NULL_INT, "submitted_at": NULL_TIME,
+                      "url": {"type": "string", "description": "The report (404 while not started)"}}},
     "Rate": _rate(),
     "MilestoneRate": {"type": "object", "properties": {"due": INT, "percent_sum": INT, "percent": NULL_INT}},
     "Rates": {"type": "object", "description": "Achievement rate: completed lines over lines not withdrawn; "
@@ -166,6 +175,20 @@ PATHS.update({
         "post": _write("Add a yearly milestone (ASEC)", "plans.manage", _ok(_ref("Milestone"), "201", "Created"),
                        [_LINE], "MilestoneCreate", 409),
     },
+    "/reports": {"get": _op(
+        "Progress reports the caller may open, most urgent first (overdue, then still to file by due date, then "
+        "the rest newest first; waiting for review: oldest submitted first). Quarters not started are listed for "
+        "the quarters open for reporting (the current and the last) or the `due` quarter, in the plans being "
+        "implemented. " + _REPORT_NOTE, "reports.view", {**_ok(_page_of("ReportRow")), **_errors(400)},
+        params=[_q("state", {"type": "string", "enum": ["not_started", *REPORT_STATES]}),
+                _q("lead", STR, "Lead organisation code (e.g. THA), or none"),
+                _q("due", STR, "A quarter as YYYYQn (e.g. 2026Q4), or open: the current and the last quarter"),
+                _q("plan", STR, "Plan code"), _q("body", STR, "Responsible working group code"),
+                _q("review", {"type": "string", "enum": ["me"]}, "Submitted reports the caller may accept or "
+                                                                 "return"),
+                _q("mine", {"type": "string", "enum": ["1"]}, "Lines the caller's organisation leads or "
+                                                              "contributes to"),
+                *PAGING])},
     _REPORT: {
         "get": _read("The progress report of a quarter. " + _REPORT_NOTE, "reports.view", _ref("Report"), _PERIOD,
                      400),

@@ -8,18 +8,19 @@ changes.
 """
 from __future__ import annotations
 
-from flask import g
+from flask import g, request, url_for
 
 from aocp.api import bp
 from aocp.api.auth import api_guard
-from aocp.api.plan_fields import check_period, handled, report_json
+from aocp.api.plan_fields import BadRequest, check_period, handled, iso_time, report_json
 from aocp.extensions import db
-from aocp.http import Fields, json_body, valid_id
-from aocp.plans import reports
+from aocp.http import Fields, json_body, page_args, valid_id
+from aocp.plans import queues, reports
 from aocp.plans.loading import load_line_by_id, load_report
 from aocp.plans.models import LINE_STATUSES
 from aocp.plans.reports import Conflict
 from aocp.policy import PermissionDenied, can
+from aocp.timeutil import utcnow
 
 REPORT_FIELDS = {"version", "status", "narrative", "issues", "support_needed", "milestones", "evidence"}
 REVIEW_FIELDS = {"version", "comment"}
@@ -121,3 +122,32 @@ def accept_report(line_id: int, year: int, quarter: int):
     reports.accept_report(g.api_user, report, version, comment)
     db.session.commit()
     return report_json(report, g.api_user)
+
+
+# --- the list of reports (the page /plans/reports and the home panels read the same queues) --------------------
+
+def report_row_json(row: queues.Row) -> dict:
+    report = row.report
+    return {"plan": row.line.plan.code, "action_line_id": row.line.id, "action_line": row.line.code,
+            "working_group": row.line.body.code if row.line.body else None,
+            "leads": [o.code for o in row.line.leads], "year": row.year, "quarter": row.quarter,
+            "state": row.state, "due_on": row.deadline.isoformat(), "overdue": row.overdue,
+            "report_id": report.id if report else None,
+            "submitted_at": iso_time(report.submitted_at) if report else None,
+            "url": url_for("api.get_report", line_id=row.line.id, year=row.year, quarter=row.quarter)}
+
+
+@bp.get("/reports")
+@api_guard("reports.view")
+@handled
+def list_reports():
+    """Filters: state, lead (organisation code or none), due (YYYYQn or open), plan, body, review=me, mine=1."""
+    today = utcnow().date()
+    filters, errors = queues.parse_filters(request.args, g.api_user, today)
+    if errors:
+        raise BadRequest("Some filters are not valid.", errors)
+    page, per_page = page_args()
+    total = queues.count(g.api_user, filters, today)
+    rows = queues.rows(g.api_user, filters, today, per_page, (page - 1) * per_page)
+    return {"items": [report_row_json(row) for row in rows], "page": page, "per_page": per_page, "total": total,
+            "pages": (total + per_page - 1) // per_page}

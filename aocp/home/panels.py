@@ -33,6 +33,15 @@ PANELS[:0] = [meeting_panels.meetings_ahead, work_panels.my_action_items, news.n
               work_panels.accounts_pending, work_panels.my_nominations, meeting_panels.meetings_not_ready]
 
 
+def _add_panels() -> None:
+    from aocp.home import report_panels  # it imports Panel and ROWS from here
+
+    PANELS.extend(report_panels.PANELS)
+
+
+_add_panels()
+
+
 def panels_for(user: User, today: date) -> tuple[list[Panel], list[Panel]]:
     """(panels with rows, empty panels): an empty panel is shown as one line, taking no space."""
     shown, empty = [], []

@@ -9,4 +9,12 @@ from flask import Blueprint
 
 bp = Blueprint("plans", __name__)
 
-from aocp.plans import dashboard_pages, line_pages, pack_pages, pages, plan_pages, report_pages  # noqa: E402,F401
+from aocp.plans import (  # noqa: E402,F401
+    dashboard_pages,
+    line_pages,
+    pack_pages,
+    pages,
+    plan_pages,
+    queue_pages,
+    report_pages,
+)

@@ -3,17 +3,22 @@
 ASEAN (Member States' people and ASEC) sees every plan; partners (observers) see a plan's structure and published
 rates only when ASEC shares the plan with them, and never its reports (the policy grants them no `reports.view`).
 A report belongs to its action line. Its lead Member States file it: their focal persons and delegates
-edit, submit and resubmit. The chair and vice-chair of the action line's responsible working group review
-it (accept or return). ASEC does both everywhere. Objects may be an ActionLine or a ProgressReport.
+edit, submit and resubmit. It is reviewed (accepted or returned) as AMCAP's monitoring arrangement has it: by the
+chair and vice-chair of the action line's responsible working group, the chair and vice-chair of WGCBM (which
+monitors AMCAP every quarter with ASEC), and ASEC, which also files everywhere. So a report always has a reviewer,
+even when its working group has no chair. Objects may be an ActionLine or a ProgressReport.
+
+The SQL clauses at the end say the same for lists (`readable_reports_clause`, `reviewable_lines_clause`).
 """
 from __future__ import annotations
 
-from sqlalchemy import true
+from sqlalchemy import and_, exists, false, or_, select, true
 
 from aocp.accounts.models import ASEC_ROLES
 
 FILERS = ("focal_person", "delegate")
 REVIEWER_BODY_ROLES = ("chair", "vice_chair")
+MONITORING_BODY = "WGCBM"  # its chair and vice-chair review every line's reports, with ASEC
 PARTNER_ROLES = ("observer",)
 
 
@@ -59,13 +64,14 @@ def can_edit_report(user, obj) -> bool:
 
 
 def can_review_report(user, obj) -> bool:
-    """ASEC, or the chair or vice-chair of the line's responsible working group."""
+    """ASEC, the chair or vice-chair of the line's responsible working group, or of WGCBM."""
     if is_asec(user):
         return True
     line = line_of(obj)
-    if line is None or line.body_id is None or user.role == "observer":
+    if line is None or user.role in PARTNER_ROLES:
         return False
-    return user.body_role(line.body_id) in REVIEWER_BODY_ROLES
+    chaired = [m for m in user.memberships if m.role in REVIEWER_BODY_ROLES]
+    return any(m.body_id == line.body_id for m in chaired) or any(m.body.code == MONITORING_BODY for m in chaired)
 
 
 def is_asec(user) -> bool:
@@ -97,8 +103,58 @@ def report_readers(report, line) -> list[str]:
         return [(f"ASEC and the focal persons and delegates of the lead Member States ({leads}): a draft stays "
                  "with its authors until it is submitted."),
                 "Nobody else, and never partners (observers)."]
-    reviewers = f"the chair and vice-chair of {line.body.short_name}" if line.body else "ASEC"
+    reviewers = reviewers_in_words(line)
     return [("ASEC and the people of every ASEAN Member State (focal persons and delegates): progress reports "
              "and their review history are ASEAN's own."),
             f"The lead Member States ({leads}) file it and {reviewers} review it.",
             "Not partners (observers), even when ASEC shares the plan's structure with them."]
+
+
+def reviewers_in_words(line) -> str:
+    """Who reviews the line's reports, in words (the same as `can_review_report`)."""
+    if line.body is None or line.body.code == MONITORING_BODY:
+        return f"the chair and vice-chair of {MONITORING_BODY} and ASEC"
+    return f"the chair and vice-chair of {line.body.short_name}, the chair and vice-chair of {MONITORING_BODY} and ASEC"
+
+
+# --- the same rules as SQL, for lists ---------------------------------------------------------------------
+
+def leads_clause(org_id, line_id_column):
+    """SQL: the line (`line_id_column`) is led by the organisation."""
+    from aocp.plans.models import action_line_leads
+
+    return exists(select(action_line_leads.c.org_id).where(action_line_leads.c.action_line_id == line_id_column,
+                                                           action_line_leads.c.org_id == org_id))
+
+
+def editable_lines_clause(user, line_id_column):
+    """SQL: lines whose reports the user files (`can_edit_report`)."""
+    if is_asec(user):
+        return true()
+    if user.role not in FILERS:
+        return false()
+    return leads_clause(user.org_id, line_id_column)
+
+
+def readable_reports_clause(user, line_id_column, state_column):
+    """SQL: the report rows (filed, or not started: state "not_started") the user may open (`can_read_report`;
+    a quarter not started yet opens only for those who may file it)."""
+    if user.role in PARTNER_ROLES:
+        return false()
+    if is_asec(user):
+        return true()
+    return or_(state_column.not_in(("draft", "not_started")), editable_lines_clause(user, line_id_column))
+
+
+def reviewable_lines_clause(user, body_id_column):
+    """SQL: the lines (by their working group, `body_id_column`) whose reports the user reviews."""
+    from aocp.orgs.models import Body, Membership
+
+    if is_asec(user):
+        return true()
+    if user.role in PARTNER_ROLES:
+        return false()
+    chairs = and_(Membership.user_id == user.id, Membership.role.in_(REVIEWER_BODY_ROLES))
+    monitors = exists(select(Membership.id).join(Body, Body.id == Membership.body_id)
+                      .where(chairs, Body.code == MONITORING_BODY))
+    return or_(monitors, body_id_column.in_(select(Membership.body_id).where(chairs)))

@@ -112,9 +112,9 @@ def test_a_draft_or_returned_report_is_still_reminded(cast):
     assert _ids(cast, "lead_focal", "lead_delegate") <= recipients("report_missing")
 
 
-def test_a_submitted_report_notifies_the_chair_and_vice_chair_not_the_submitter(cast):
+def test_a_submitted_report_notifies_the_chair_and_vice_chair_and_asec_not_the_submitter(cast):
     _submitted(cast)
-    assert recipients("report_submitted") == _ids(cast, "chair", "vice_chair")
+    assert recipients("report_submitted") == _ids(cast, "chair", "vice_chair", "admin", "staff")
     note = notes("report_submitted", recipient=cast["chair"].id)[0]
     assert note.title == "Progress report to review: T1.1, 2026 Q3"
     assert note.url == "/plans/AMCAP-IV-P1/lines/T1.1/reports/2026/Q3"

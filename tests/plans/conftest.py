@@ -75,3 +75,6 @@ def new_plan(actor: User, code: str = "TEST-PLAN", start: int = 2021, end: int =
 
 
 TODAY = date(2026, 11, 25)
+
+
+from tests.plans.queue_cast import cast  # noqa: E402,F401  (the review-routing and queue tests' people)
