@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from aocp.accounts.models import User
 from aocp.extensions import db
-from aocp.home import ROWS, Panel  # noqa: F401  (panel modules may import them from here too)
+from aocp.home import Panel, meeting_panels, news, report_panels, work_panels
 from aocp.orgs.models import Body, Membership
 from aocp.policy import can
 
@@ -23,23 +23,14 @@ def your_bodies(user: User, today: date) -> Panel:
                  "All workspaces", "You are not a member of any body yet. The ASEAN Secretariat adds memberships.")
 
 
-# In the order the page shows them; a function returns None for a panel that is not for this person.
-PANELS: list[Callable[[User, date], Panel | None]] = [your_bodies]
-
-# The panels of other modules, in the order the page shows them.
-from aocp.home import meeting_panels, news, work_panels  # noqa: E402
-
-PANELS[:0] = [meeting_panels.meetings_ahead, work_panels.my_action_items, news.new_since_last_visit,
-              work_panels.accounts_pending, work_panels.my_nominations, meeting_panels.meetings_not_ready]
-
-
-def _add_panels() -> None:
-    from aocp.home import report_panels  # it imports Panel and ROWS from here
-
-    PANELS.extend(report_panels.PANELS)
-
-
-_add_panels()
+# In the order the page shows them (what is due soonest first); a function returns None for a panel that is not
+# for this person.
+PANELS: list[Callable[[User, date], Panel | None]] = [
+    meeting_panels.meetings_ahead, report_panels.reports_due, report_panels.waiting_for_my_review,
+    work_panels.my_action_items, news.new_since_last_visit,
+    report_panels.submitted_and_waiting, report_panels.missing_this_quarter, meeting_panels.meetings_not_ready,
+    work_panels.accounts_pending, work_panels.my_nominations, your_bodies,
+]
 
 
 def panels_for(user: User, today: date) -> tuple[list[Panel], list[Panel]]:

@@ -8,7 +8,7 @@ from datetime import date
 from flask import url_for
 
 from aocp.accounts.models import User
-from aocp.home.panels import ROWS, Panel
+from aocp.home import ROWS, Panel
 from aocp.plans import queues
 from aocp.plans.access import is_asec
 from aocp.plans.reports import quarter_of
@@ -62,5 +62,3 @@ def missing_this_quarter(user: User, today: date) -> Panel | None:
                  url_for("plans.reports", state="not_started", due=due), "All missing reports",
                  f"every action line has a report for {year} Q{quarter}.")
 
-
-PANELS = [reports_due, waiting_for_my_review, submitted_and_waiting, missing_this_quarter]
