@@ -66,7 +66,7 @@ def test_a_name_with_quotes_and_semicolons_cannot_break_the_header(people, as_us
     ("letter.docx", make_docx("x"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     ("notes.txt", TEXT, "text/plain"),
     ("figures.csv", b"a,b\n1,2\n", "text/csv"),
-])
+], ids=["xlsx", "docx", "txt", "csv"])  # named by kind: an Office file's bytes carry the time it was made
 def test_each_type_is_served_with_its_checked_content_type(people, as_user, make_doc, filename, data, mimetype):
     doc_id = make_doc(people["uploader"], data=data, filename=filename)
     r = fetch(as_user(people["uploader"]), f"/documents/{doc_id}/download")
