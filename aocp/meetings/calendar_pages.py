@@ -98,11 +98,10 @@ def month_weeks(first: date, meetings: list[Meeting], today: date) -> list[list[
     return [[Day(d, by_day.get(d, []), d.month == first.month, d == today) for d in week] for week in weeks]
 
 
-def _neighbours(first: date) -> tuple[str | None, str | None]:
+def _neighbours(first: date) -> tuple[date | None, date | None]:
     before = (first - timedelta(days=1)).replace(day=1)
     after = (first + timedelta(days=32)).replace(day=1)
-    return (f"{before:%Y-%m}" if before.year >= FIRST_YEAR else None,
-            f"{after:%Y-%m}" if after.year <= LAST_YEAR else None)
+    return before if before.year >= FIRST_YEAR else None, after if after.year <= LAST_YEAR else None
 
 
 @bp.get("/calendar")
