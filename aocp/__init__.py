@@ -55,13 +55,15 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from aocp.meetings import bp as meetings_bp
     from aocp.plans import bp as plans_bp
     from aocp.profile.views import bp as profile_bp
+    from aocp.search import bp as search_bp
     from aocp.sso.views import bp as sso_bp
 
     logs.init_app(app)  # first: every later hook and handler logs with the request's id
     web.init_app(app)
     http.init_app(app)
     metrics.init_app(app)
-    for bp in (main_bp, auth_bp, profile_bp, admin_bp, documents_bp, meetings_bp, plans_bp, api_bp, sso_bp):
+    for bp in (main_bp, auth_bp, profile_bp, admin_bp, documents_bp, meetings_bp, plans_bp, api_bp, sso_bp,
+               search_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, never cookies
     cli.init_app(app)

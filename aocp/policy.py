@@ -55,10 +55,11 @@ RULES = {
                       "those who file the line's reports",
     "reports.decide": "Accept or return this report now: a submitted one, for those who review the line's reports",
     "sso.manage": "Configure the OpenID Connect providers people may sign in with",
+    "search.use": "Search AOCP from the header: each kind of result filtered by the rule of its own list",
 }
 
 _SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "bodies.members", "documents.view",
-              "documents.comment", "workspaces.view", "notifications.view", "plans.view"}
+              "documents.comment", "workspaces.view", "notifications.view", "plans.view", "search.use"}
 # Observers read what is shared with them; Member States and ASEC share.
 _CONTRIBUTE = {"documents.upload", "documents.edit", "documents.delete", "meetings.manage", "meetings.contribute",
                "actions.update", "reports.edit", "reports.review", "reports.change", "reports.decide",

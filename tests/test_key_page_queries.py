@@ -46,7 +46,8 @@ def _paths(app) -> tuple[list[str], list[str], str]:
     meeting_id = db.session.scalar(select(Meeting.id).join(Body, Body.id == Meeting.body_id)
                                    .where(Body.code == "WGTIM").order_by(Meeting.starts_on.desc()).limit(1))
     pages = ["/", "/documents/", "/documents/?q=nickel", f"/documents/{doc_id}", "/workspaces/WGTIM",
-             f"/meetings/{meeting_id}", "/actions/"]
+             f"/meetings/{meeting_id}", "/actions/", "/calendar?month=2026-11", "/calendar/list", "/search?q=nickel",
+             "/search?q=WGTIM&kind=meetings"]
     if any(rule.rule == "/plans/<code>/dashboard" for rule in app.url_map.iter_rules()):
         pages.append(f"/plans/{scale.PLAN_CODE}/dashboard")
     if any(rule.rule == "/plans/reports" for rule in app.url_map.iter_rules()):

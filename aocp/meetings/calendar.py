@@ -112,7 +112,7 @@ def _feed_of(user: User) -> CalendarFeed | None:
     return db.session.execute(select(CalendarFeed).where(CalendarFeed.user_id == user.id)).scalar_one_or_none()
 
 
-@bp.get("/calendar")
+@bp.get("/calendar/feed-link")
 @guard("workspaces.view")
 def calendar_settings():
     return render_template("meetings/calendar.html", feed=_feed_of(current_user), feed_url=None)

@@ -12,7 +12,7 @@ from aocp.orgs.models import Organisation
 from aocp.plans import bp, charts, rates, reports
 from aocp.plans.loading import load_plan
 from aocp.plans.models import LINE_STATUSES, ActionLine
-from aocp.plans.pages import as_of_arg, packs_url
+from aocp.plans.pages import as_of_arg
 from aocp.policy import can, guard
 
 
@@ -40,7 +40,7 @@ def dashboard(code: str):
         for s, n in summary.status_counts.items()])
     return render_template("plans/dashboard.html", plan=plan, as_of=as_of, summary=summary, overdue=overdue,
                            missing=missing, trend=trend, groups=groups, group_charts=group_charts,
-                           trend_chart=trend_chart, status_chart=status_chart, packs_url=packs_url(plan),
+                           trend_chart=trend_chart, status_chart=status_chart,
                            quarter=reports.quarter_of(as_of), reports_readable=can(current_user, "reports.view"))
 
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, render_template, request, url_for
-from flask_login import current_user
+from flask import flash, render_template, request
 from sqlalchemy import select
 
 from aocp.extensions import db
@@ -13,7 +12,6 @@ from aocp.orgs.models import Organisation
 from aocp.plans import bp, charts, services
 from aocp.plans.models import LINE_STATUSES, PLAN_STATUSES, REPORT_STATES, Plan
 from aocp.plans.services import PlanError
-from aocp.policy import can
 from aocp.timeutil import utcnow
 
 
@@ -78,7 +76,3 @@ def orgs_by_code(codes: list[str]) -> list[Organisation]:
 def form_page(form, heading: str, plan: Plan | None, back: str, status: int = 200, hint: str = ""):
     return render_template("plans/form.html", form=form, heading=heading, plan=plan, back=back, hint=hint), status
 
-
-def packs_url(plan: Plan) -> str | None:
-    """The plan's review packs, for those who may download them."""
-    return url_for("plans.packs", code=plan.code) if can(current_user, "packs.view") else None

@@ -24,7 +24,7 @@ from aocp.plans.forms import (
 )
 from aocp.plans.loading import load_plan
 from aocp.plans.models import ActionLine, Plan, Strategy
-from aocp.plans.pages import by_code, field_error, form_page, orgs_by_code, packs_url, page_arg
+from aocp.plans.pages import by_code, field_error, form_page, orgs_by_code, page_arg
 from aocp.plans.services import PlanError
 from aocp.policy import guard
 
@@ -97,7 +97,7 @@ def plan(code: str):
         flags.setdefault(f.action_line_id, []).append(f.flag)
     line_flags = {line_id: charts.worst_flag(values) for line_id, values in flags.items()}
     return render_template("plans/plan.html", plan=plan, states=states, line_flags=line_flags,
-                           packs_url=packs_url(plan), sharing_form=SharingForm())
+                           sharing_form=SharingForm())
 
 
 @bp.post("/plans/<code>/sharing")

@@ -123,3 +123,20 @@ document.querySelectorAll("datalist[data-suggest]").forEach((list) => {
     timer = setTimeout(() => suggest(typed), 150);
   });
 });
+
+// "/" anywhere but in a field focuses the search box in the header; on a phone, where the box is folded into
+// the magnifier link, it opens the search page.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  const target = event.target;
+  if (target.isContentEditable || (target.closest && target.closest("input, textarea, select"))) return;
+  const box = document.querySelector("[data-search-box]");
+  if (!box) return;
+  event.preventDefault();
+  if (box.offsetParent === null) {
+    window.location.assign(box.form.action);
+    return;
+  }
+  box.focus();
+  box.select();
+});

@@ -103,11 +103,14 @@ def test_main_navigation_and_upload_form_work_with_the_keyboard_alone(browsing, 
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Share documents")
 
-    # The file field is the first stop in the form; Space opens the file chooser.
+    # The breadcrumb back to Documents comes first, then the file field, the first stop in the form; Space opens
+    # the file chooser.
     page.wait_for_load_state()
     page.keyboard.press("Tab")
     assert focused_text(page) == "Skip to content"
     page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert focused_text(page) == "Documents" and focus_ring(page) != "none"
     files = page.get_by_label("Files")
     assert tab_to(page, files) == 1
     page.bring_to_front()  # Chromium opens a file chooser only for the page that has the window's focus

@@ -43,7 +43,7 @@ def events(cal: Calendar) -> dict[str, object]:
 
 def create_link(client) -> str:
     """Create (or reset) the signed-in person's feed link; returns the path shown once on the page."""
-    token = hidden(client.get("/calendar").get_data(as_text=True), "csrf_token")
+    token = hidden(client.get("/calendar/feed-link").get_data(as_text=True), "csrf_token")
     r = client.post("/calendar/link", data={"csrf_token": token})
     assert r.status_code == 200
     match = re.search(r'value="https?://[^/"]+(/calendar/feed/[A-Za-z0-9_-]+\.ics)"', r.get_data(as_text=True))
@@ -116,7 +116,7 @@ def test_signed_out_visitors_get_no_ics(client, wgtim):
 
 def test_the_link_is_shown_once_and_stored_only_as_a_hash(app, client, cast):
     sign_in(app, client, cast["member"])
-    page = client.get("/calendar").get_data(as_text=True)
+    page = client.get("/calendar/feed-link").get_data(as_text=True)
     assert "Create my calendar link" in page
     path = create_link(client)
     token = path.rsplit("/", 1)[1].removesuffix(".ics")
@@ -127,7 +127,7 @@ def test_the_link_is_shown_once_and_stored_only_as_a_hash(app, client, cast):
         assert not any(token in (e.details or "") for e in db.session.execute(select(AuditEntry)).scalars())
         assert db.session.execute(select(AuditEntry).where(AuditEntry.action == "calendar.link_created")
                                   ).scalar_one().actor_id == cast["member"]
-    again = client.get("/calendar").get_data(as_text=True)
+    again = client.get("/calendar/feed-link").get_data(as_text=True)
     assert token not in again and "Reset link" in again
 
 
@@ -176,7 +176,7 @@ def test_resetting_the_link_retires_the_old_one(app, client, cast, wgtim):
 def test_turning_the_link_off_retires_it(app, client, cast, wgtim):
     sign_in(app, client, cast["member"])
     path = create_link(client)
-    token = hidden(client.get("/calendar").get_data(as_text=True), "csrf_token")
+    token = hidden(client.get("/calendar/feed-link").get_data(as_text=True), "csrf_token")
     r = client.post("/calendar/link/delete", data={"csrf_token": token}, follow_redirects=True)
     assert "Your calendar link is turned off." in r.get_data(as_text=True)
     assert app.test_client().get(path).status_code == 404
@@ -221,12 +221,13 @@ def test_creating_a_link_needs_the_csrf_token(app, client, cast):
 @pytest.mark.parametrize("part", ["chair", "member", "body_observer", "partner", "outsider", "staff", "admin"])
 def test_everyone_signed_in_may_have_a_calendar_link(app, client, cast, part):
     sign_in(app, client, cast[part])
-    assert client.get("/calendar").status_code == 200
+    assert client.get("/calendar/feed-link").status_code == 200
     assert app.test_client().get(create_link(client)).status_code == 200
 
 
-def test_signed_out_visitors_are_sent_to_sign_in_for_the_calendar_page(client):
-    r = client.get("/calendar")
+@pytest.mark.parametrize("path", ["/calendar", "/calendar/list", "/calendar/feed-link"])
+def test_signed_out_visitors_are_sent_to_sign_in_for_the_calendar_pages(client, path):
+    r = client.get(path)
     assert r.status_code == 302 and "/login?next=" in r.headers["Location"]
 
 
