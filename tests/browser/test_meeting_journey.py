@@ -142,7 +142,7 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     expect(participants.get_by_role("group")).to_contain_text("Your reply: No answer yet")
     participants.get_by_label("Attending in person").check()
     participants.get_by_role("button", name="Save my reply").click()
-    expect(thai.get_by_role("status")).to_contain_text("Your reply is saved.")
+    expect(thai.get_by_role("status")).to_contain_text("Your reply to the 21st WGTIM Meeting is saved.")
     expect(thai.get_by_role("region", name="Participants").get_by_role("group")) \
         .to_contain_text("Your reply: Attending in person")
     assert meeting_state(app, meeting_id)["rsvp"][delegate_id] == "in_person"
