@@ -93,7 +93,7 @@ def new_since_last_visit(user: User, today: date) -> Panel:
     total = sum(per_kind.values())
     rows = [item(r) for r in db.session.execute(statement(user).limit(ROWS))]
     panel = Panel("new", "New since your last visit", "home/_news.html", total, rows, url_for("main.whats_new"),
-                  "Everything new", "nothing new since your last visit.", wide=True)
+                  "Everything new", "nothing new.", wide=True)
     panel.per_kind = [(kind, label, per_kind.get(kind, 0)) for kind, label in KINDS.items()]
     return panel
 

@@ -231,3 +231,17 @@ def sign_out(page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.get_by_role("status")).to_contain_text("You have signed out.")
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOT_HEIGHT = 1480  # two phone screens: enough to show a page's layout, small enough to keep in git
+
+
+def save_screenshot(page, name: str, height: int = SCREENSHOT_HEIGHT) -> None:
+    """With AOCP_SCREENSHOTS=1, save the top of the page to docs/screenshots/<name>.png (else nothing)."""
+    if os.environ.get("AOCP_SCREENSHOTS") != "1":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = min(height, page.evaluate("document.documentElement.scrollHeight"))
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, scale="css",
+                    clip={"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height})

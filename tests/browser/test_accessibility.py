@@ -13,10 +13,8 @@ AOCP_SCREENSHOTS=1 also saves each page's first 1,480 CSS pixels, 375 wide, to d
 from __future__ import annotations
 
 import io
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -31,13 +29,11 @@ from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.meetings import services as meetings
 from aocp.meetings.models import Meeting
-from tests.browser.conftest import PHONE, assert_fits, enter_code, sign_in
+from tests.browser.conftest import PHONE, assert_fits, enter_code, save_screenshot, sign_in
 from tests.conftest import body, link_in, org, outbox, totp_now
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-SCREENSHOT_HEIGHT = 1480  # two phone screens: enough to show a page's layout, small enough to keep in git
 BLOCKING = ("serious", "critical")
 DESKTOP = {"width": 1280, "height": 800}
 PLAN = "/plans/AMCAP-III-P2"
@@ -164,11 +160,7 @@ def check_pages(browsing, page, site: Site, pages: list[tuple[str, str]]) -> lis
         except AssertionError as err:
             found.append(f"{name}: {err}")
         found += blocking_violations(page)
-        if os.environ.get("AOCP_SCREENSHOTS") == "1":
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            height = min(SCREENSHOT_HEIGHT, page.evaluate("document.documentElement.scrollHeight"))
-            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, scale="css",
-                            clip={"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height})
+        save_screenshot(page, name)
     page.set_viewport_size(DESKTOP)
     for name, address in pages:
         if not open_page(browsing, page, site, name, address):

@@ -19,7 +19,7 @@ from aocp.meetings.models import Meeting
 from aocp.plans import reports
 from aocp.plans.models import ActionLine
 from aocp.timeutil import utcnow
-from tests.browser.conftest import assert_fits, enter_code, sign_in
+from tests.browser.conftest import assert_fits, enter_code, save_screenshot, sign_in
 from tests.conftest import body, org, totp_now
 from tests.meetings.conftest import schedule, soon
 from tests.plans.conftest import new_plan
@@ -71,6 +71,7 @@ def test_the_thai_delegate_reaches_papers_report_and_action_items_from_home(brow
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Somchai Wongsakul")
     if phone:
         assert_fits(page)
+    save_screenshot(page, "my-aocp-phone" if phone else "my-aocp-desktop", height=1480 if phone else 900)
 
     # Meetings ahead: the 22nd WGTIM meeting, papers due, Thailand's country report still missing. One click.
     meetings = panel(page, "meetings")
