@@ -36,6 +36,8 @@ class Document(db.Model):
         CheckConstraint(f"access_level IN {tuple(ACCESS_LEVELS)}", name="access_level"),
         CheckConstraint("access_level != 'body' OR access_body_id IS NOT NULL", name="body_level_has_body"),
         Index("ix_documents_listing", "deleted_at", "updated_at"),
+        # What is new since a person's last visit reads only the documents made after it (migration 0016).
+        Index("ix_documents_live_created", "deleted_at", "created_at"),
         # Holds every column the visibility rule reads, so counting a person's documents reads this index only.
         Index("ix_documents_visibility", "deleted_at", "access_level", "access_body_id", "uploader_id"),
         # Lists, newest first: PostgreSQL reads this backwards and stops at the page (migration 0011).

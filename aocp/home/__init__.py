@@ -23,3 +23,4 @@ class Panel:
     more_label: str = "See all"
     empty: str = "Nothing here."  # the one line an empty panel leaves in the "nothing waiting" list
     wide: bool = False
+    more_than: bool = False  # `count` is a floor: the panel stopped counting there ("100+")

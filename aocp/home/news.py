@@ -22,6 +22,7 @@ from aocp.meetings.models import Decision, Meeting, Minutes, MinutesRevision, or
 from aocp.orgs.models import Body
 from aocp.timeutil import utcnow
 
+COUNT_CAP = 100  # the panel counts up to here; the full list pages through everything
 KINDS = {"document": "Documents shared with you", "minutes": "Minutes circulated", "decision": "Decisions recorded"}
 
 
@@ -38,10 +39,10 @@ def _meeting_part(kind: str, id_col, text_col, at_col, user: User, after: dateti
             .where(visible_bodies_clause(user, Meeting.body_id), at_col > after))
 
 
-def statement(user: User, kind: str = ""):
-    """(kind, ref_id, meeting_id, body_name, number, text, at) rows of what is new for `user`, newest first."""
+def _parts(user: User) -> dict:
+    """One SELECT per kind of news, each of (kind, ref_id, meeting_id, body_name, number, text, at)."""
     after = since(user)
-    parts = {
+    return {
         "document": select(literal("document", String).label("kind"), Document.id.label("ref_id"),
                            cast(None, Integer).label("meeting_id"), cast(None, String).label("body_name"),
                            cast(None, Integer).label("number"), Document.title.label("text"),
@@ -57,14 +58,32 @@ def statement(user: User, kind: str = ""):
         "decision": _meeting_part("decision", Decision.id, Decision.text, Decision.created_at, user, after)
         .join(Decision, Decision.meeting_id == Meeting.id),
     }
-    chosen = [parts[kind]] if kind in parts else list(parts.values())
-    news = union_all(*chosen).subquery("news")
+
+
+def _newest_first(news):
     return select(news).order_by(news.c.at.desc(), news.c.kind, news.c.ref_id.desc())
 
 
+def statement(user: User, kind: str = ""):
+    """What is new for `user` (of one kind, or all), newest first: the full list's statement."""
+    parts = _parts(user)
+    chosen = [parts[kind]] if kind in parts else list(parts.values())
+    return _newest_first(union_all(*chosen).subquery("news"))
+
+
+def newest(user: User, limit: int):
+    """The `limit` newest items of all kinds: each kind stops at `limit` rows of its own (read newest first through
+    its index), so a first visit after months costs the same as a daily one."""
+    each = [select(part.order_by(part.selected_columns.at.desc()).limit(limit).subquery())
+            for part in _parts(user).values()]
+    return _newest_first(union_all(*each).subquery("news")).limit(limit)
+
+
 def counts(user: User) -> dict[str, int]:
-    news = statement(user).order_by(None).subquery()
-    return dict(db.session.execute(select(news.c.kind, func.count()).group_by(news.c.kind)).all())
+    """How many of each kind, counted up to COUNT_CAP (the panel then says "100+"): one statement."""
+    columns = [select(func.count()).select_from(part.limit(COUNT_CAP).subquery()).scalar_subquery().label(kind)
+               for kind, part in _parts(user).items()]
+    return dict(db.session.execute(select(*columns)).one()._mapping)
 
 
 @dataclass
@@ -91,10 +110,12 @@ def item(row) -> Item:
 def new_since_last_visit(user: User, today: date) -> Panel:
     per_kind = counts(user)
     total = sum(per_kind.values())
-    rows = [item(r) for r in db.session.execute(statement(user).limit(ROWS))]
+    rows = [item(r) for r in db.session.execute(newest(user, ROWS))]
     panel = Panel("new", "New since your last visit", "home/_news.html", total, rows, url_for("main.whats_new"),
-                  "Everything new", "nothing new.", wide=True)
+                  "Everything new", "nothing new.", wide=True,
+                  more_than=any(n >= COUNT_CAP for n in per_kind.values()))
     panel.per_kind = [(kind, label, per_kind.get(kind, 0)) for kind, label in KINDS.items()]
+    panel.cap = COUNT_CAP
     return panel
 
 

@@ -173,3 +173,18 @@ def test_withdrawing_an_invitation_sent_directly_notifies_nobody(app, client, pe
         invitations.revoke_invitation(admin, inv)
         db.session.commit()
         assert db.session.scalar(select(Notification.id).where(Notification.kind == "nomination_decided")) is None
+
+
+def test_the_panel_stops_counting_at_its_cap_and_the_full_list_has_everything(app, client, people, meeting,
+                                                                              monkeypatch):
+    from aocp.home import news
+    monkeypatch.setattr(news, "COUNT_CAP", 2)  # 100 in use: a first visit after months costs a daily one's
+    _set_login(app, people["tha"], last_login_at=utcnow() - timedelta(hours=1))
+    with app.app_context():
+        for n in range(3):
+            make_doc(people["chair"], f"WGTIM paper {n}")
+    sign_in(app, client, people["tha"])
+    section = panel(page(client, "/"), "new")
+    assert '<span class="count" aria-label="2 or more in all">2+</span>' in section
+    assert "WGTIM paper 2" in section and "documents shared with you: 2+" in section
+    assert len(re.findall(r'<li><span class="tag">', page(client, "/new"))) == 3
