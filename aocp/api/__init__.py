@@ -11,13 +11,14 @@ def limit_body_size():
 
 
 # Importing the modules registers their routes on bp (openapi_meetings adds to the OpenAPI document).
-from aocp.api import (  # noqa: E402,F401  # noqa: E402,F401  # noqa: E402,F401
+from aocp.api import (  # noqa: E402,F401
     accounts,
     document_access,
     document_versions,
     documents,
     meeting_records,
     meetings,
+    my_work,
     openapi,
     openapi_meetings,
     openapi_plans,

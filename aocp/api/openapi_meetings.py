@@ -128,6 +128,16 @@ SCHEMAS.update({
         "id": INT, "body": STR, "meeting_id": NULL_INT, "title": STR, "owner_user": _PERSON,
         "owner_org": NULL_STR, "due_on": NULL_DAY, "status": _ACTION_STATUS, "action_line": STR,
         "overdue": {"type": "boolean"}, "created_at": TIME, "closed_at": NULL_TIME}},
+    "UpcomingMeeting": {"type": "object", "description": "A meeting ahead, as the home page shows it", "properties": {
+        "id": INT, "title": STR, "body": STR, "starts_on": DAY, "ends_on": DAY,
+        "start": {**NULL_TIME, "description": "The start in the caller's time zone"}, "timezone": STR, "venue": STR,
+        "agenda_published": {"type": "boolean"}, "paper_deadline": NULL_DAY,
+        "readiness": {"type": "object", "properties": {"expected": INT, "submitted": INT, "percent": NULL_INT}},
+        "my_reply": NULL_STR,
+        "my_member_state_report": {"type": "string", "enum": ["submitted", "missing"], "nullable": True}}},
+    "NewsItem": {"type": "object", "properties": {
+        "kind": {"type": "string", "enum": ["document", "minutes", "decision"]}, "title": STR,
+        "url": {"type": "string", "description": "The page inside AOCP"}, "at": TIME, "where": STR}},
     "ActionItemCreate": {"type": "object", "required": ["title"], "additionalProperties": False,
                          "description": "Name an owner: a person, a Member State, or both", "properties": {
                              "title": {"type": "string", "maxLength": 300},
@@ -226,6 +236,17 @@ PATHS.update({
                 _q("owner", {"type": "string", "enum": ["me"]},
                    "me: items owned by the caller or by the caller's organisation (Member State)"),
                 *PAGING])},
+    "/meetings/upcoming": {"get": _op(
+        "Meetings ahead of the bodies the caller may see, soonest first, with readiness and the caller's reply",
+        "workspaces.view", {**_ok(_page_of("UpcomingMeeting")), **_errors(400)},
+        params=[_q("days", {"type": "integer", "minimum": 1, "maximum": 366}, "How many days ahead (default 90)"),
+                _q("body", STR, "Body code"),
+                _q("readiness", {"type": "string", "enum": ["below"]}, "Only meetings whose readiness is below 100%"),
+                *PAGING])},
+    "/news": {"get": _op(
+        "What is new since the caller's last visit: documents shared with them, minutes circulated and decisions "
+        "recorded in their bodies, newest first", "bodies.view", {**_ok(_page_of("NewsItem")), **_errors(400)},
+        params=[_q("kind", {"type": "string", "enum": ["document", "minutes", "decision"]}), *PAGING])},
     "/meetings/{meeting_id}/action-items": {"post": _write(
         "Assign an action item from a meeting", "meetings.manage", _ok(_ref("ActionItem"), "201", "Created"),
         [_MEETING_ID], "ActionItemCreate", 400, 422)},
