@@ -22,6 +22,7 @@ from aocp.meetings import (  # noqa: E402,F401
                            paper_search,
                            participants,
                            person_search,
+                           readiness_pages,
                            upcoming,
                            views,
 )
