@@ -25,8 +25,8 @@ from aocp.accounts.models import User
 from aocp.accounts.services import external_url
 from aocp.extensions import db
 from aocp.meetings import bp
-from aocp.meetings.access import visible_bodies_clause
-from aocp.meetings.loading import load_meeting
+from aocp.meetings.access import visible_meetings_clause
+from aocp.meetings.loading import load_attended
 from aocp.meetings.models import CalendarFeed, Meeting
 from aocp.policy import guard, public
 from aocp.timeutil import utcnow
@@ -101,7 +101,7 @@ def _ics(data: bytes, filename: str | None = None) -> Response:
 @bp.get("/meetings/<int:meeting_id>.ics")
 @guard("workspaces.view")
 def meeting_ics(meeting_id: int):
-    meeting = load_meeting(meeting_id)
+    meeting = load_attended(meeting_id)  # its guests too
     slug = re.sub(r"[^A-Za-z0-9]+", "-", meeting.title).strip("-")
     return _ics(to_ical([meeting], meeting.title), f"{slug}.ics")
 
@@ -167,6 +167,6 @@ def calendar_feed(token: str):
     user = feed.user
     meetings = db.session.execute(
         select(Meeting).options(selectinload(Meeting.body), selectinload(Meeting.host))
-        .where(visible_bodies_clause(user, Meeting.body_id))
+        .where(visible_meetings_clause(user))
         .order_by(Meeting.starts_on.desc(), Meeting.id.desc()).limit(FEED_LIMIT)).scalars().all()
     return _ics(to_ical(meetings, f"AOCP meetings — {user.name}"))

@@ -21,7 +21,7 @@ from aocp.documents.access import visible_clause
 from aocp.documents.models import DOC_TYPES, Document
 from aocp.extensions import db
 from aocp.meetings import bp, person_search, readiness, services
-from aocp.meetings.access import visible_bodies_clause
+from aocp.meetings.access import guest_role, visible_bodies_clause
 from aocp.meetings.forms import ActionItemForm, AgendaItemForm, InviteForm, MeetingForm, PaperForm, RsvpForm
 from aocp.meetings.loading import load_body, load_meeting
 from aocp.meetings.models import (
@@ -305,7 +305,7 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
     visible = visible_clause(user)  # built once: three queries below use the viewer's rule
     papers = _papers_by_item(items, visible)
     participants = db.session.execute(
-        select(Participant.user_id, Participant.rsvp, Participant.attended, User.name,
+        select(Participant.user_id, Participant.rsvp, Participant.attended, Participant.role, User.name,
                Organisation.id.label("org_id"), Organisation.name.label("org_name"))
         .join(User, User.id == Participant.user_id).join(Organisation, Organisation.id == User.org_id)
         .where(Participant.meeting_id == meeting.id)
@@ -354,6 +354,9 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
 @bp.get("/meetings/<int:meeting_id>")
 @guard("workspaces.view")
 def meeting(meeting_id: int):
+    if guest_role(current_user, db.session.get(Meeting, meeting_id)) and \
+            not can(current_user, "workspaces.view", db.session.get(Meeting, meeting_id)):
+        return redirect(url_for(".guest_view", meeting_id=meeting_id))  # a guest sees the meeting's guest page
     return meeting_page(load_meeting(meeting_id, options=PAGE_OPTIONS))
 
 
