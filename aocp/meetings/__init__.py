@@ -21,6 +21,7 @@ from aocp.meetings import (  # noqa: E402,F401
                            guest_pages,
                            minutes,
                            paper_search,
+                           papers_pack,
                            participants,
                            person_search,
                            readiness_pages,
