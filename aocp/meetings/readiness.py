@@ -28,10 +28,11 @@ STATES = {"missing": "Not yet", "no_member": "No member in AOCP", "late": "Submi
           "submitted": "Submitted"}
 
 
-def expected_clause(body_code):
-    """SQL on Organisation: the delegations expected at a meeting of the body `body_code` (a column or a value)."""
+def expected_clause(body_id):
+    """SQL on Organisation: the delegations expected at a meeting of the body `body_id` (a column or a literal)."""
+    plus_three_bodies = select(Body.id).where(Body.code.in_(PLUS_THREE_BODIES))
     return or_(Organisation.kind == "member_state",
-               and_(Organisation.code.in_(PLUS_THREE), body_code.in_(PLUS_THREE_BODIES)))
+               and_(Organisation.code.in_(PLUS_THREE), body_id.in_(plus_three_bodies)))
 
 
 def _country_report(org_id):
@@ -46,10 +47,10 @@ def reported(org_id):
 
 def counts():
     """(expected, submitted): scalar SQL columns on `Meeting`, the delegations expected and those submitted."""
-    body_code = select(Body.code).where(Body.id == Meeting.body_id).scalar_subquery()
-    expected = select(func.count()).select_from(Organisation).where(expected_clause(body_code)).scalar_subquery()
+    expected = (select(func.count()).select_from(Organisation).where(expected_clause(Meeting.body_id))
+                .scalar_subquery())
     submitted = (select(func.count()).select_from(Organisation)
-                 .where(expected_clause(body_code), reported(Organisation.id)).scalar_subquery())
+                 .where(expected_clause(Meeting.body_id), reported(Organisation.id)).scalar_subquery())
     return expected.label("expected"), submitted.label("submitted")
 
 
@@ -118,11 +119,10 @@ def _expected_orgs(meeting: Meeting) -> list:
     in_body = (select(func.count(Membership.id)).join(User, User.id == Membership.user_id)
                .where(User.org_id == Organisation.id, User.status == "active",
                       Membership.body_id == meeting.body_id).scalar_subquery())
-    body_code = select(Body.code).where(Body.id == meeting.body_id).scalar_subquery()
     return db.session.execute(
         select(Organisation.id, Organisation.code, Organisation.name, people.label("people"),
                in_body.label("in_body"))
-        .where(expected_clause(body_code)).order_by(Organisation.kind != "member_state", Organisation.name)).all()
+        .where(expected_clause(literal(meeting.body_id))).order_by(Organisation.kind != "member_state", Organisation.name)).all()
 
 
 def delegations(meeting: Meeting, visible=None) -> Readiness:
