@@ -354,8 +354,8 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
 @bp.get("/meetings/<int:meeting_id>")
 @guard("workspaces.view")
 def meeting(meeting_id: int):
-    if guest_role(current_user, db.session.get(Meeting, meeting_id)) and \
-            not can(current_user, "workspaces.view", db.session.get(Meeting, meeting_id)):
+    found = db.session.get(Meeting, meeting_id, options=PAGE_OPTIONS)
+    if found is not None and not can(current_user, "workspaces.view", found) and guest_role(current_user, found):
         return redirect(url_for(".guest_view", meeting_id=meeting_id))  # a guest sees the meeting's guest page
     return meeting_page(load_meeting(meeting_id, options=PAGE_OPTIONS))
 
