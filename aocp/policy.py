@@ -39,6 +39,8 @@ RULES = {
     "documents.downloads": "See who downloaded or previewed a document, in its activity",
     "workspaces.view": "See a body's workspace, its meetings, minutes and action items",
     "meetings.manage": "Schedule meetings, run the agenda, minutes, decisions and action items of a body",
+    "meetings.attend": "See a meeting one is invited to as a guest, resource person or secretariat officer from "
+                       "outside its body: its published agenda and the papers shared with guests, nothing else",
     "meetings.contribute": "Submit papers, reply to invitations and comment on circulated minutes",
     "actions.update": "Update the status of an action item one owns or manages",
     "notifications.view": "See one's own notifications and choose which to receive",
@@ -59,7 +61,7 @@ RULES = {
 }
 
 _SIGNED_IN = {"profile.manage", "orgs.view", "bodies.view", "bodies.members", "documents.view",
-              "documents.comment", "workspaces.view", "notifications.view", "plans.view", "search.use"}
+              "documents.comment", "workspaces.view", "meetings.attend", "notifications.view", "plans.view", "search.use"}
 # Observers read what is shared with them; Member States and ASEC share.
 _CONTRIBUTE = {"documents.upload", "documents.edit", "documents.delete", "meetings.manage", "meetings.contribute",
                "actions.update", "reports.edit", "reports.review", "reports.change", "reports.decide",
@@ -127,6 +129,7 @@ OBJECT_RULES: dict[str, Callable[[Any, Any], bool]] = {
     "workspaces.view": _workspace("can_view"),
     "meetings.manage": _workspace("can_manage"),
     "meetings.contribute": _workspace("can_contribute"),
+    "meetings.attend": _workspace("can_attend"),
     "actions.update": _workspace("can_update_action"),
     "users.nominate": _nominate,
     "documents.view": _open_document,

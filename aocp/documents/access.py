@@ -44,7 +44,15 @@ def reason(user, doc: Document) -> str | None:
                 return "the uploader named you"
             if grant.org_id == user.org_id:
                 return f"the uploader named {user.org.name}"
+    if db.session.execute(select(_guest_papers(user, doc.id))).scalar():
+        return "it is shared with the guests of a meeting you are invited to"
     return None
+
+
+def _guest_papers(user, document_id):
+    from aocp.meetings.access import guest_papers  # the meetings package imports this module
+
+    return guest_papers(user, document_id)
 
 
 def visible_clause(user):
@@ -59,7 +67,7 @@ def visible_clause(user):
     levels = [Document.access_level == "everyone",
               and_(Document.access_level == "body", Document.access_body_id.in_(member_of)),
               and_(Document.access_level == "named", named),
-              Document.uploader_id == user.id]
+              Document.uploader_id == user.id, _guest_papers(user, Document.id)]
     if in_asean(user):
         levels.append(Document.access_level == "asean")
     return and_(Document.deleted_at.is_(None), or_(*levels))
@@ -101,6 +109,7 @@ def _audience_conditions(doc: Document) -> list:
         conds.append(User.id == doc.uploader_id)
     if doc.deleted_at is not None:
         return []
+    conds.append(_guest_papers(User, doc.id))
     level = doc.access_level
     if level == "everyone":
         conds.append(true())

@@ -18,10 +18,13 @@ from aocp.meetings import (  # noqa: E402,F401
                            calendar,
                            calendar_pages,
                            export,
+                           guest_pages,
                            minutes,
                            paper_search,
+                           papers_pack,
                            participants,
                            person_search,
+                           readiness_pages,
                            upcoming,
                            views,
 )

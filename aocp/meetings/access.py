@@ -3,13 +3,18 @@
 ASEC sees and manages every workspace. A body's chair and vice-chair manage it; its members contribute
 (papers, replies, comments, their own action items); its observers read. Everyone else sees nothing of it.
 Objects may be a Body, a Meeting or an ActionItem; a meeting and an action item inherit from their body.
+
+Guests, resource persons and secretariat officers invited from outside the body to ONE meeting (a participant
+whose role is not "member") attend that meeting only (`can_attend`): its published agenda and the papers the chair
+shared with guests (`guest_papers`). They see nothing else of the body: not its workspace, not its other meetings,
+not the meeting's readiness, participants, minutes or action items (`can_view` stays with the body's members).
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import and_, exists, or_, select, true
 
 from aocp.accounts.models import ASEC_ROLES
-from aocp.meetings.models import ActionItem
+from aocp.meetings.models import GUEST_ROLES, ActionItem, AgendaItem, AgendaPaper, Meeting, Participant
 from aocp.orgs.models import Membership
 
 MANAGERS = ("chair", "vice_chair")
@@ -62,3 +67,42 @@ def visible_bodies_clause(user, body_id_column):
 def owned_clause(user):
     """SQL: action items owned by the user or by their organisation (their Member State): "my action items"."""
     return or_(ActionItem.owner_user_id == user.id, ActionItem.owner_org_id == user.org_id)
+
+
+def guest_role(user, meeting) -> str | None:
+    """The role of `user` as a guest of `meeting` (guest, resource person, secretariat), or None."""
+    if meeting is None or not isinstance(meeting, Meeting):
+        return None
+    from aocp.extensions import db
+
+    return db.session.execute(select(Participant.role).where(
+        Participant.meeting_id == meeting.id, Participant.user_id == user.id,
+        Participant.role.in_(GUEST_ROLES))).scalar_one_or_none()
+
+
+def can_attend(user, meeting) -> bool:
+    """See the meeting's guest page: the body's members and ASEC (who see all of it), and its own guests."""
+    return can_view(user, meeting) or guest_role(user, meeting) is not None
+
+
+def guest_meetings(user):
+    """SQL: ids of the meetings `user` is a guest of."""
+    return select(Participant.meeting_id).where(Participant.user_id == user.id, Participant.role.in_(GUEST_ROLES))
+
+
+def visible_meetings_clause(user):
+    """SQL on Meeting: the meetings a person finds in lists (meetings ahead, calendars): those of the bodies they
+    may see, and those they are a guest of."""
+    if user.role in ASEC_ROLES:
+        return true()
+    return or_(visible_bodies_clause(user, Meeting.body_id), Meeting.id.in_(guest_meetings(user)))
+
+
+def guest_papers(user, document_id_column):
+    """SQL: the document is shared with the guests of a meeting whose agenda is published and that `user` is a
+    guest of (the documents' access rule adds this for guests)."""
+    return exists().where(
+        AgendaPaper.document_id == document_id_column, AgendaPaper.for_guests.is_(True),
+        AgendaItem.id == AgendaPaper.agenda_item_id, Meeting.id == AgendaItem.meeting_id,
+        Meeting.agenda_published_at.is_not(None), Participant.meeting_id == Meeting.id,
+        and_(Participant.user_id == user.id, Participant.role.in_(GUEST_ROLES)))

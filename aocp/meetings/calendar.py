@@ -25,8 +25,8 @@ from aocp.accounts.models import User
 from aocp.accounts.services import external_url
 from aocp.extensions import db
 from aocp.meetings import bp
-from aocp.meetings.access import visible_bodies_clause
-from aocp.meetings.loading import load_meeting
+from aocp.meetings.access import visible_meetings_clause
+from aocp.meetings.loading import load_attended
 from aocp.meetings.models import CalendarFeed, Meeting
 from aocp.policy import guard, public
 from aocp.timeutil import utcnow
@@ -101,7 +101,7 @@ def _ics(data: bytes, filename: str | None = None) -> Response:
 @bp.get("/meetings/<int:meeting_id>.ics")
 @guard("workspaces.view")
 def meeting_ics(meeting_id: int):
-    meeting = load_meeting(meeting_id)
+    meeting = load_attended(meeting_id)  # its guests too
     slug = re.sub(r"[^A-Za-z0-9]+", "-", meeting.title).strip("-")
     return _ics(to_ical([meeting], meeting.title), f"{slug}.ics")
 
@@ -118,19 +118,38 @@ def calendar_settings():
     return render_template("meetings/calendar.html", feed=_feed_of(current_user), feed_url=None)
 
 
+def make_link(user: User) -> tuple[CalendarFeed, str, bool]:
+    """Create the person's feed link, or replace it (the old one stops working at once): the feed, the new
+    secret (never stored, shown once) and whether an old link was replaced. The caller commits."""
+    token = secrets.token_urlsafe(32)
+    feed = _feed_of(user)
+    replaced = feed is not None
+    if feed is None:
+        feed = CalendarFeed(user_id=user.id)
+        db.session.add(feed)
+    feed.token_hash, feed.created_at = hash_token(token), utcnow()
+    db.session.flush()
+    audit.record("calendar.link_reset" if replaced else "calendar.link_created", user, feed)
+    return feed, token, replaced
+
+
+def delete_link(user: User) -> bool:
+    """Turn the person's feed link off; False when they had none. The caller commits."""
+    deleted = db.session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id)).rowcount
+    if deleted:
+        audit.record("calendar.link_deleted", user, user)
+    return bool(deleted)
+
+
+def feed_of(user: User) -> CalendarFeed | None:
+    return _feed_of(user)
+
+
 @bp.post("/calendar/link")
 @guard("workspaces.view")
 def calendar_link():
     """Create the feed link, or replace it (the old one stops working at once). The new URL is shown once."""
-    token = secrets.token_urlsafe(32)
-    feed = _feed_of(current_user)
-    replaced = feed is not None
-    if feed is None:
-        feed = CalendarFeed(user_id=current_user.id)
-        db.session.add(feed)
-    feed.token_hash, feed.created_at = hash_token(token), utcnow()
-    db.session.flush()
-    audit.record("calendar.link_reset" if replaced else "calendar.link_created", current_user, feed)
+    feed, token, replaced = make_link(current_user)
     db.session.commit()
     flash("Your old calendar link no longer works." if replaced else "Your calendar link is ready.", "success")
     return render_template("meetings/calendar.html", feed=feed,
@@ -140,9 +159,7 @@ def calendar_link():
 @bp.post("/calendar/link/delete")
 @guard("workspaces.view")
 def calendar_link_delete():
-    deleted = db.session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == current_user.id)).rowcount
-    if deleted:
-        audit.record("calendar.link_deleted", current_user, current_user)
+    deleted = delete_link(current_user)
     db.session.commit()
     flash("Your calendar link is turned off." if deleted else "You had no calendar link.", "success")
     return redirect(url_for(".calendar_settings"))
@@ -167,6 +184,6 @@ def calendar_feed(token: str):
     user = feed.user
     meetings = db.session.execute(
         select(Meeting).options(selectinload(Meeting.body), selectinload(Meeting.host))
-        .where(visible_bodies_clause(user, Meeting.body_id))
+        .where(visible_meetings_clause(user))
         .order_by(Meeting.starts_on.desc(), Meeting.id.desc()).limit(FEED_LIMIT)).scalars().all()
     return _ics(to_ical(meetings, f"AOCP meetings — {user.name}"))

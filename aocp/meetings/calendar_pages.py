@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from aocp.extensions import db
 from aocp.meetings import bp
-from aocp.meetings.access import visible_bodies_clause
+from aocp.meetings.access import visible_bodies_clause, visible_meetings_clause
 from aocp.meetings.models import Meeting
 from aocp.meetings.views import page_arg
 from aocp.orgs.models import Body
@@ -71,9 +71,10 @@ def _body_arg(bodies: list[Body]) -> Body | None:
 
 
 def visible_meetings(user, body: Body | None = None):
-    """Meetings of the bodies the person may see (of one of them, if `body`), with their body and host."""
+    """Meetings of the bodies the person may see and those they are a guest of (of one body, if `body`), with
+    their body and host."""
     stmt = (select(Meeting).options(joinedload(Meeting.body), joinedload(Meeting.host))
-            .where(visible_bodies_clause(user, Meeting.body_id)))
+            .where(visible_meetings_clause(user)))
     return stmt.where(Meeting.body_id == body.id) if body is not None else stmt
 
 

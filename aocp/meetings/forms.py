@@ -78,6 +78,13 @@ class InviteForm(_PageForm):
     org = SelectField("Or all members from", default="")
 
 
+class GuestForm(FlaskForm):
+    person = StringField("Person", validators=[DataRequired("Type the name or email of the person to invite.")],
+                         render_kw={**_TYPED_KW, "list": "guest-person-list"})
+    role = SelectField("Role", choices=[("guest", "Guest"), ("resource_person", "Resource person"),
+                                        ("secretariat", "Secretariat")], default="guest")
+
+
 class ActionItemForm(_PageForm):
     field_prefix = "action"
     title = StringField("Action", validators=[DataRequired("An action item needs a title."), Length(max=300)])

@@ -67,3 +67,8 @@ def current_minutes(meeting: Meeting) -> Minutes:
 def can_read_minutes(user, meeting: Meeting, minutes: Minutes) -> bool:
     """Drafts stay with the body's managers until they are circulated; then everyone who sees the meeting reads them."""
     return minutes.status != "draft" or can(user, "meetings.manage", meeting)
+
+
+def load_attended(meeting_id: int) -> Meeting:
+    """The meeting, if the person may see it as its guest (or as one who sees its body): `meetings.attend`."""
+    return checked(db.session.get(Meeting, meeting_id, options=DETAILS), "meeting", "meetings.attend")

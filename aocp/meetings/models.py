@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aocp.extensions import db
@@ -13,6 +13,11 @@ MEETING_STATUSES = {"planned": "Planned", "confirmed": "Confirmed", "held": "Hel
 RSVP = {"invited": "No answer yet", "in_person": "Attending in person", "online": "Attending online",
         "not_attending": "Not attending"}
 MINUTES_STATUSES = {"draft": "Draft", "circulated": "Circulated for comments", "adopted": "Adopted"}
+# How a person takes part in a meeting: a member of its body, or someone from outside it invited to this
+# meeting only (they see its published agenda and the papers shared with guests, nothing else of the body).
+PARTICIPANT_ROLES = {"member": "Member", "guest": "Guest", "resource_person": "Resource person",
+                     "secretariat": "Secretariat"}
+GUEST_ROLES = ("guest", "resource_person", "secretariat")
 ACTION_STATUSES = {"open": "Open", "in_progress": "In progress", "done": "Done", "cancelled": "Cancelled"}
 # ASEAN spans UTC+6:30 to UTC+9; these are the zones a meeting is normally held in.
 TIMEZONES = ["Asia/Brunei", "Asia/Phnom_Penh", "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Vientiane",
@@ -90,6 +95,7 @@ class AgendaPaper(db.Model):
     agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True,
                                              index=True)
+    for_guests: Mapped[bool] = mapped_column(default=False, server_default=false())  # guests and resource persons may open it
 
     document: Mapped["Document"] = relationship()  # noqa: F821
 
@@ -99,6 +105,7 @@ class Participant(db.Model):
     __table_args__ = (
         UniqueConstraint("meeting_id", "user_id", name="uq_participants_meeting_user"),
         CheckConstraint(f"rsvp IN {tuple(RSVP)}", name="rsvp"),
+        CheckConstraint(f"role IN {tuple(PARTICIPANT_ROLES)}", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +113,8 @@ class Participant(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     rsvp: Mapped[str] = mapped_column(String(16), default="invited")
     attended: Mapped[bool | None] = mapped_column()
+    role: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
+    replied_at: Mapped[datetime | None] = mapped_column()
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped["User"] = relationship()  # noqa: F821

@@ -11,12 +11,12 @@ from aocp.extensions import db
 from aocp.forms import safe_next
 from aocp.meetings import bp, person_search, services
 from aocp.meetings.forms import InviteForm, RsvpForm
-from aocp.meetings.loading import load_meeting
+from aocp.meetings.loading import load_attended, load_meeting
 from aocp.meetings.models import Participant
 from aocp.meetings.services import MeetingError
 from aocp.meetings.views import back_to, field_error, invite_choices, meeting_page, utc_today
 from aocp.orgs.models import Organisation
-from aocp.policy import guard
+from aocp.policy import can, guard
 
 
 @bp.post("/meetings/<int:meeting_id>/rsvp")
@@ -24,7 +24,7 @@ from aocp.policy import guard
 def rsvp(meeting_id: int):
     """Anyone invited answers for themselves (the service refuses people who were not invited). A reply sent from
     another page (the home page's meetings ahead) goes back there (`next`, a path on this site)."""
-    meeting = load_meeting(meeting_id)
+    meeting = load_attended(meeting_id)  # guests reply too
     form = RsvpForm()
     back = request.form.get("next")
     if form.validate_on_submit():
@@ -36,6 +36,9 @@ def rsvp(meeting_id: int):
         flash(f"{meeting.title}: {form.rsvp.errors[0] if form.rsvp.errors else 'the form expired; try again.'}",
               "error")
         return redirect(back, 303)
+    if not can(current_user, "workspaces.view", meeting):  # a guest: back to their page, never the full one
+        flash(form.rsvp.errors[0] if form.rsvp.errors else "The form expired; try again.", "error")
+        return redirect(url_for(".guest_view", meeting_id=meeting.id), 303)
     return meeting_page(meeting, 400, rsvp_form=form)
 
 

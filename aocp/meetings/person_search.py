@@ -2,8 +2,9 @@
 
 A body has hundreds of members, too many for a list in the page: GET /meetings/<id>/people suggests a few as one
 types, and on submit the server resolves what was typed to exactly one eligible person (works without script).
-Two sets of people may be named: members not yet invited (`invite`) and members who may own an action item
-(`owner`), the same people the meeting page's lists offered.
+Three sets of people may be named: members not yet invited (`invite`), members who may own an action item
+(`owner`), the same people the meeting page's lists offered, and anyone active in AOCP not yet invited, of any
+organisation (`guest`: guests and resource persons from outside the body).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from aocp.meetings.services import MeetingError
 from aocp.orgs.models import Membership, Organisation
 from aocp.policy import guard
 
-PICKS = ("invite", "owner")
+PICKS = ("invite", "owner", "guest")
 SUGGESTIONS = 10
 MAX_TYPED = 320
 # What a suggestion puts in the field: "Name (ORG)", or "Name <email>" when two suggestions share name and ORG.
@@ -31,12 +32,18 @@ SUGGESTED = re.compile(r"^(?P<name>.+?)\s*(?:<(?P<email>[^<>\s]+)>|\((?P<org>[A-
 
 
 def eligible(meeting: Meeting, pick: str) -> Select:
-    """(id, name, email, org) of the active members of the meeting's body that `pick` may name."""
+    """(id, name, email, org) of the active people that `pick` may name: members of the meeting's body, or for
+    `guest` anyone not invited yet."""
+    invited = select(Participant.user_id).where(Participant.meeting_id == meeting.id)
+    if pick == "guest":
+        return (select(User.id, User.name, User.email, Organisation.code.label("org"))
+                .join(Organisation, Organisation.id == User.org_id)
+                .where(User.status == "active", User.id.not_in(invited)))
     stmt = (select(User.id, User.name, User.email, Organisation.code.label("org"))
             .join(Membership, Membership.user_id == User.id).join(Organisation, Organisation.id == User.org_id)
             .where(Membership.body_id == meeting.body_id, User.status == "active"))
     if pick == "invite":
-        stmt = stmt.where(User.id.not_in(select(Participant.user_id).where(Participant.meeting_id == meeting.id)))
+        stmt = stmt.where(User.id.not_in(invited))
     return stmt
 
 
@@ -74,19 +81,26 @@ def resolve(meeting: Meeting, pick: str, typed: str, field: str) -> User | None:
     typed = " ".join((typed or "").split())
     if not typed:
         return None
-    body = meeting.body.short_name
+    group = "people in AOCP" if pick == "guest" else f"members of {meeting.body.short_name}"
+    one = "person in AOCP" if pick == "guest" else f"member of {meeting.body.short_name}"
     if len(typed) > MAX_TYPED:
-        raise MeetingError(f"Type a name or an email of a member of {body}.", field)
+        raise MeetingError(f"Type a name or an email of a {one}.", field)
     rows = db.session.execute(_matching(eligible(meeting, pick), typed).limit(2)).all()
     if len(rows) == 1:
         return db.session.get(User, rows[0].id)
     if rows:
-        raise MeetingError(f"Several members of {body} are called “{typed}”: type the email of the one you mean.",
-                           field)
-    if pick == "invite" and db.session.execute(_matching(eligible(meeting, "owner"), typed).limit(1)).first():
+        raise MeetingError(f"Several {group} are called “{typed}”: type the email of the one you mean.", field)
+    already = {"invite": lambda: _matching(eligible(meeting, "owner"), typed), "guest": lambda: _invited(meeting, typed)}
+    if pick in already and db.session.execute(already[pick]().limit(1)).first():
         raise MeetingError(f"“{typed}” is already invited.", field)
-    raise MeetingError(f"No member of {body} matches “{typed}”. Type their name or email, or pick a suggestion.",
-                       field)
+    raise MeetingError(f"No {one} matches “{typed}”. Type their name or email, or pick a suggestion.", field)
+
+
+def _invited(meeting: Meeting, typed: str) -> Select:
+    """The people already invited to the meeting that what was typed names."""
+    return _matching(select(User.id).join(Organisation, Organisation.id == User.org_id)
+                     .join(Participant, Participant.user_id == User.id)
+                     .where(Participant.meeting_id == meeting.id), typed)
 
 
 @cache

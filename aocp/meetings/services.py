@@ -229,7 +229,7 @@ def rsvp(actor: User, meeting: Meeting, answer: str) -> Participant:
                                                         Participant.user_id == actor.id)).scalar_one_or_none()
     if part is None:
         raise PermissionDenied("meetings.rsvp")
-    part.rsvp = answer
+    part.rsvp, part.replied_at = answer, utcnow()
     audit.record("meeting.rsvp", actor, meeting, {"rsvp": answer})
     return part
 

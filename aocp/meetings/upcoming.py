@@ -18,7 +18,7 @@ from aocp.accounts.models import User
 from aocp.extensions import db
 from aocp.home.listing import rows_page
 from aocp.meetings import bp, readiness
-from aocp.meetings.access import visible_bodies_clause
+from aocp.meetings.access import visible_bodies_clause, visible_meetings_clause
 from aocp.meetings.models import RSVP, Meeting, Participant
 from aocp.meetings.views import page_arg, utc_today
 from aocp.orgs.models import Body, Membership
@@ -50,7 +50,7 @@ def statement(user: User, today: date, f: Filters):
     stmt = (select(Meeting, expected, submitted, reply.label("reply"), mine[0].label("mine_expected"),
                    mine[1].label("mine_submitted"))
             .options(joinedload(Meeting.body))
-            .where(visible_bodies_clause(user, Meeting.body_id), Meeting.status != "cancelled",
+            .where(visible_meetings_clause(user), Meeting.status != "cancelled",
                    Meeting.ends_on >= today, Meeting.starts_on <= today + timedelta(days=f.days))
             .order_by(Meeting.starts_on, Meeting.start_time, Meeting.id))
     if f.body is not None:

@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, inspect, or_, select, union
+from sqlalchemy import case, func, inspect, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from aocp.accounts.models import User
 from aocp.documents.access import visible_clause
 from aocp.documents.models import DOC_TYPES, Document
 from aocp.extensions import db
-from aocp.meetings import bp, person_search, services
-from aocp.meetings.access import visible_bodies_clause
+from aocp.meetings import bp, person_search, readiness, services
+from aocp.meetings.access import guest_role, visible_bodies_clause
 from aocp.meetings.forms import ActionItemForm, AgendaItemForm, InviteForm, MeetingForm, PaperForm, RsvpForm
 from aocp.meetings.loading import load_body, load_meeting
 from aocp.meetings.models import (
@@ -269,32 +269,10 @@ def _member_states(meeting: Meeting) -> list:
                               .where(Organisation.kind == "member_state").order_by(Organisation.name)).all()
 
 
-def _readiness(meeting: Meeting, visible, states: list) -> list[dict]:
-    """Per Member State in the body (`states`, from _member_states): whether a country report for this meeting was
-    shared (filed for the meeting or attached to its agenda), when, and the reports the viewer may open by
-    `visible`, their visibility rule (others are counted, never titled)."""
-    attached = (select(AgendaPaper.document_id).join(AgendaItem, AgendaItem.id == AgendaPaper.agenda_item_id)
-                .where(AgendaItem.meeting_id == meeting.id))
-    # A union of the two small sets, not an OR: with the OR the database reads every country report there is.
-    shared = union(select(Document.id).where(Document.meeting_id == meeting.id), attached)
-    reports = db.session.execute(
-        select(Document.id, Document.title, Document.org_id, Document.created_at,
-               case((visible, True), else_=False).label("opened"))
-        .where(Document.id.in_(shared), Document.doc_type == "country_report", Document.deleted_at.is_(None))
-        .order_by(Document.title)).all()
-    first: dict[int, datetime] = {}
-    for r in reports:
-        if r.org_id not in first or r.created_at < first[r.org_id]:
-            first[r.org_id] = r.created_at
-    rows = []
-    for state in states:
-        if not state.in_body:
-            continue
-        at = first.get(state.id)
-        rows.append({"org": state, "submitted_at": at,
-                     "docs": [d for d in reports if d.opened and d.org_id == state.id],
-                     "late": bool(at and meeting.paper_deadline and at.date() > meeting.paper_deadline)})
-    return rows
+def _readiness(meeting: Meeting, visible, states: list) -> readiness.Readiness:
+    """The delegations expected and their country reports for this meeting (`readiness`: one rule with the
+    home page); the reports the viewer may open by `visible` are titled, others only counted."""
+    return readiness.delegations(meeting, visible)
 
 
 # What the meeting page shows of the meeting itself.
@@ -327,7 +305,7 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
     visible = visible_clause(user)  # built once: three queries below use the viewer's rule
     papers = _papers_by_item(items, visible)
     participants = db.session.execute(
-        select(Participant.user_id, Participant.rsvp, Participant.attended, User.name,
+        select(Participant.user_id, Participant.rsvp, Participant.attended, Participant.role, User.name,
                Organisation.id.label("org_id"), Organisation.name.label("org_name"))
         .join(User, User.id == Participant.user_id).join(Organisation, Organisation.id == User.org_id)
         .where(Participant.meeting_id == meeting.id)
@@ -376,6 +354,9 @@ def meeting_page(meeting: Meeting, status: int = 200, **forms):
 @bp.get("/meetings/<int:meeting_id>")
 @guard("workspaces.view")
 def meeting(meeting_id: int):
+    found = db.session.get(Meeting, meeting_id, options=PAGE_OPTIONS)
+    if found is not None and not can(current_user, "workspaces.view", found) and guest_role(current_user, found):
+        return redirect(url_for(".guest_view", meeting_id=meeting_id))  # a guest sees the meeting's guest page
     return meeting_page(load_meeting(meeting_id, options=PAGE_OPTIONS))
 
 

@@ -63,11 +63,14 @@ def _where(meeting: Meeting) -> str:
     return " and ".join(p for p in (place, "online" if meeting.online_url else "") if p) or "place to be announced"
 
 
-def participants(meeting: Meeting) -> list[User]:
-    """Everyone invited to the meeting who has not declined."""
-    return list(db.session.execute(
-        select(User).join(Participant, Participant.user_id == User.id)
-        .where(Participant.meeting_id == meeting.id, Participant.rsvp != "not_attending")).scalars())
+def participants(meeting: Meeting, members_only: bool = False) -> list[User]:
+    """Everyone invited to the meeting who has not declined (`members_only`: not its guests, who never see the
+    minutes)."""
+    stmt = (select(User).join(Participant, Participant.user_id == User.id)
+            .where(Participant.meeting_id == meeting.id, Participant.rsvp != "not_attending"))
+    if members_only:
+        stmt = stmt.where(Participant.role == "member")
+    return list(db.session.execute(stmt).scalars())
 
 
 def action_owners(item: ActionItem) -> list[User]:
@@ -93,7 +96,7 @@ def agenda_published(actor: User | None, meeting: Meeting) -> None:
 
 
 def minutes_circulated(actor: User | None, meeting: Meeting) -> None:
-    notify("minutes_circulated", actor, meeting, participants(meeting),
+    notify("minutes_circulated", actor, meeting, participants(meeting, members_only=True),
            f"Minutes circulated for comments: {meeting.title}", meeting_url(meeting, "minutes"),
            "The draft minutes are open for your comments.")
 

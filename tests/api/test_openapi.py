@@ -114,7 +114,8 @@ def test_write_operations_say_they_need_write_scope_and_document_their_errors(do
     for path, method, op in operations(doc):
         if method in ("post", "patch", "put", "delete"):
             assert "write-scope" in op["description"], (path, method)
-            assert "404" in op["responses"] or "422" in op["responses"], (path, method)
+            takes_input = op.get("parameters") or "requestBody" in op  # else only 401/403 can refuse it
+            assert "404" in op["responses"] or "422" in op["responses"] or not takes_input, (path, method)
         if "requestBody" in op:
             content = op["requestBody"]["content"]  # JSON bodies; multipart/form-data for file uploads
             assert content and set(content) <= {"application/json", "multipart/form-data"}, (path, method)

@@ -102,6 +102,8 @@ DELEGATE_PAGES = [
     ("workspace", "/workspaces/WGTIM"),
     ("workspace-members", "/workspaces/WGTIM/members"),
     ("meeting", "/meetings/{meeting}"),
+    ("meeting-readiness", "/meetings/{meeting}/readiness"),
+    ("meeting-guest-view", "/meetings/{meeting}/guest"),
     ("action-items", "/actions/"),
     ("calendar", "/calendar"),
     ("calendar-list", "/calendar/list"),
@@ -115,7 +117,7 @@ DELEGATE_PAGES = [
     ("error-403", "/admin/people"),
     ("error-404", "/documents/999999"),
 ]
-CHAIR_PAGES = [("meeting-chair", "/meetings/{meeting}"), ("minutes-editor", "/meetings/{held_meeting}/minutes")]
+CHAIR_PAGES = [("meeting-chair", "/meetings/{meeting}"), ("meeting-guests", "/meetings/{meeting}/guests"), ("minutes-editor", "/meetings/{held_meeting}/minutes")]
 ADMIN_PAGES = [
     ("admin-people", "/admin/people"),
     ("admin-person", "/admin/people/{delegate}"),

@@ -126,8 +126,8 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     state = meeting_state(app, meeting_id)
     assert state["published"]
     assert state["items"] == ["Country reports on tin and rare earths", "Nickel value chain study"]
-    expect(chair.get_by_role("region", name="Country reports")).to_contain_text(
-        "0 of 2 Member States have submitted.")
+    expect(chair.get_by_role("region", name="Readiness")).to_contain_text(
+        "0 of 10 delegations have filed their country report for this meeting.")
 
     # The delegate finds the meeting in the workspace and replies that he attends in person.
     thai = browsing.new_page("thai-delegate")
@@ -148,7 +148,7 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     assert meeting_state(app, meeting_id)["rsvp"][delegate_id] == "in_person"
 
     # He shares Thailand's country report from the readiness section, for the WGTIM.
-    readiness = thai.get_by_role("region", name="Country reports")
+    readiness = thai.get_by_role("region", name="Readiness")
     expect(readiness.get_by_role("row", name=re.compile("Thailand"))).to_contain_text("not yet")
     readiness.get_by_role("link", name="Share the country report of Thailand").click()
     expect(thai.get_by_role("heading", level=1)).to_have_text("Share documents")
@@ -181,15 +181,15 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     expect(thai.locator(f"#item-{item_id}").get_by_role("link", name=REPORT_TITLE)).to_be_visible()
 
     # The readiness view now shows Thailand submitted (on time), Malaysia not yet.
-    readiness = thai.get_by_role("region", name="Country reports")
-    expect(readiness).to_contain_text("1 of 2 Member States have submitted.")
+    readiness = thai.get_by_role("region", name="Readiness")
+    expect(readiness).to_contain_text("1 of 10 delegations have filed their country report for this meeting.")
     thailand = readiness.get_by_role("row", name=re.compile("Thailand"))
     expect(thailand).to_contain_text("submitted")
-    expect(thailand).not_to_contain_text("after the deadline")
+    expect(thailand).not_to_contain_text("submitted late")
     expect(thailand.get_by_role("link", name=REPORT_TITLE)).to_have_attribute("href", f"/documents/{doc_id}")
     expect(readiness.get_by_role("row", name=re.compile("Malaysia"))).to_contain_text("not yet")
     chair.reload()
-    expect(chair.get_by_role("region", name="Country reports").get_by_role("row", name=re.compile("Thailand"))) \
+    expect(chair.get_by_role("region", name="Readiness").get_by_role("row", name=re.compile("Thailand"))) \
         .to_contain_text("submitted")
     with app.app_context():
         assert db.session.get(Document, doc_id).doc_type == "country_report"

@@ -31,7 +31,7 @@ def test_a_delegate_sees_the_meetings_of_their_bodies_with_their_states_report(a
     section = panel(page(client, "/"), "meetings")
     assert "21st WGTIM Meeting" in section and "Centara Grand, Bangkok" in section
     assert "5th JWG Meeting" not in section  # JWG is not one of their bodies
-    assert "THA report missing" in section and "readiness 0% (0 of 2)" in section
+    assert "THA report missing" in section and "readiness 0% (0 of 10)" in section
     assert "agenda not published" in section and "papers due" in section
     assert f'href="/meetings/{meeting}#agenda"' in section
     # Bangkok 09:30 is 09:30 in Jakarta's zone too (both UTC+7), the person's default zone.
@@ -41,7 +41,7 @@ def test_a_delegate_sees_the_meetings_of_their_bodies_with_their_states_report(a
         services.publish_agenda(user(people["chair"]), db.session.get(Meeting, meeting))
         db.session.commit()
     section = panel(page(client, "/"), "meetings")
-    assert "THA report submitted" in section and "readiness 50% (1 of 2)" in section
+    assert "THA report submitted" in section and "readiness 10% (1 of 10)" in section
     assert "agenda published" in section and "agenda not published" not in section
     assert count_of(section) == list_total(client, "/meetings/upcoming") == 1
 
@@ -99,21 +99,21 @@ def test_people_not_invited_get_no_reply_form(app, client, people, meeting):
 def test_asec_sees_meetings_of_the_next_30_days_not_ready(app, client, people, meeting):
     with app.app_context():
         soon_one = schedule(people["chair"], "WGTIM", 10, number=22)
-        schedule(people["staff"], "WGSMD", 12, number=3)  # one Member State (PHL) expected, none submitted
+        schedule(people["staff"], "WGSMD", 12, number=3)  # all ten Member States expected, none submitted
     sign_in(app, client, people["staff"])
     section = panel(page(client, "/"), "readiness")
     assert "22nd WGTIM Meeting" in section and "3rd WGSMD Meeting" in section
     assert "21st WGTIM Meeting" not in section  # 31 days ahead
-    assert "0%: 0 of 2 country reports" in section
+    assert "0%: 0 of 10 country reports" in section
     assert count_of(section) == 2 == list_total(client, "/meetings/upcoming?days=30&readiness=below")
     with app.app_context():
         make_doc(people["tha"], "Thailand report", doc_type="country_report", meeting_id=soon_one)
         make_doc(people["mys"], "Malaysia report", doc_type="country_report", meeting_id=soon_one)
     section = panel(page(client, "/"), "readiness")
-    assert "22nd WGTIM Meeting" not in section and count_of(section) == 1
+    assert "20%: 2 of 10 country reports" in section and count_of(section) == 2  # still below 100%
 
 
-def test_a_report_attached_to_the_agenda_counts_and_a_deleted_one_does_not(app, client, people, meeting):
+def test_only_a_report_filed_for_the_meeting_counts_and_a_deleted_one_does_not(app, client, people, meeting):
     with app.app_context():
         m = db.session.get(Meeting, meeting)
         doc = make_doc(people["tha"], "Thai report on the agenda", doc_type="country_report")
@@ -123,7 +123,11 @@ def test_a_report_attached_to_the_agenda_counts_and_a_deleted_one_does_not(app, 
         db.session.get(Document, gone).deleted_at = m.created_at
         db.session.commit()
     sign_in(app, client, people["staff"])
-    assert "readiness 50% (1 of 2)" in page(client, "/meetings/upcoming")
+    assert "readiness 0% (0 of 10)" in page(client, "/meetings/upcoming")  # attached only, and deleted
+    with app.app_context():
+        db.session.get(Document, doc).meeting_id = meeting
+        db.session.commit()
+    assert "readiness 10% (1 of 10)" in page(client, "/meetings/upcoming")
 
 
 def test_the_readiness_panel_is_for_asec_only(app, client, people, meeting):

@@ -380,7 +380,7 @@ def test_readiness_shows_which_member_states_submitted_their_country_report(app,
     sign_in(app, client, people["tha"])
     html = page(client, f"/meetings/{meeting}")
     section = html[html.index('id="readiness"'):html.index('id="participants"')]
-    assert "1 of 2 Member States have submitted" in section
+    assert "1 of 10 delegations have filed their country report" in section
     malaysia = section[section.index("Malaysia"):section.index("Thailand")]
     assert "submitted" in malaysia and "Malaysia country report 2026" in malaysia
     assert "not yet" in section[section.index("Thailand"):]
@@ -388,19 +388,23 @@ def test_readiness_shows_which_member_states_submitted_their_country_report(app,
     assert "Share the country report of Thailand" in section
 
 
-def test_a_country_report_attached_to_the_agenda_counts_as_submitted(app, client, people, meeting):
+def test_a_country_report_attached_to_the_agenda_counts_once_filed_for_the_meeting(app, client, people, meeting):
     with app.app_context():
         report = make_doc(people["tha"], "Thailand country report 2026", doc_type="country_report")
         paper = make_doc(people["mys"], "Malaysian meeting paper")
         item = second_item(meeting)
     sign_in(app, client, people["tha"])
-    assert "0 of 2 Member States have submitted" in page(client, f"/meetings/{meeting}")
+    assert "0 of 10 delegations have filed" in page(client, f"/meetings/{meeting}")
     for doc in (report, paper):
         assert post(client, f"/meetings/{meeting}/papers", {"paper-item": str(item), "paper-document": str(doc)}
                     ).status_code == 302
+    assert "0 of 10 delegations have filed" in page(client, f"/meetings/{meeting}")  # attached is not filed
+    with app.app_context():
+        db.session.get(Document, report).meeting_id = meeting
+        db.session.commit()
     html = page(client, f"/meetings/{meeting}")
     section = html[html.index('id="readiness"'):html.index('id="participants"')]
-    assert "1 of 2 Member States have submitted" in section
+    assert "1 of 10 delegations have filed their country report" in section
     thailand = section[section.index("Thailand"):]
     assert "submitted" in thailand and "Thailand country report 2026" in thailand
     assert "not yet" in section[section.index("Malaysia"):section.index("Thailand")]
@@ -413,7 +417,7 @@ def test_readiness_counts_a_report_the_viewer_may_not_open_without_titling_it(ap
     sign_in(app, client, people["observer"])
     html = page(client, f"/meetings/{meeting}")
     section = html[html.index('id="readiness"'):html.index('id="participants"')]
-    assert "1 of 2 Member States have submitted" in section and "Thai report" not in html
+    assert "1 of 10 delegations have filed their country report" in section and "Thai report" not in html
     assert "Share the country report" not in section
 
 
