@@ -3,8 +3,8 @@ participant last replied (readiness shows each delegation's last change)
 
 Existing participants are members of the meeting's body; existing papers are not shared with guests.
 
-Revision ID: 20261208_0016
-Revises: 20261208_0015
+Revision ID: 20261208_0017
+Revises: 20261208_0016
 Create Date: 2026-12-08 01:16:00.000000
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '20261208_0016'
-down_revision = '20261208_0015'
+revision = '20261208_0017'
+down_revision = '20261208_0016'
 branch_labels = None
 depends_on = None
 
