@@ -18,6 +18,7 @@ from aocp.meetings import (  # noqa: E402,F401
                            calendar,
                            calendar_pages,
                            export,
+                           meeting_pages,
                            minutes,
                            paper_search,
                            participants,
