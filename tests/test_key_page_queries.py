@@ -46,13 +46,16 @@ def _paths(app) -> tuple[list[str], list[str], str]:
     meeting_id = db.session.scalar(select(Meeting.id).join(Body, Body.id == Meeting.body_id)
                                    .where(Body.code == "WGTIM").order_by(Meeting.starts_on.desc()).limit(1))
     pages = ["/", "/documents/", "/documents/?q=nickel", f"/documents/{doc_id}", "/workspaces/WGTIM",
-             f"/meetings/{meeting_id}", "/actions/", "/calendar?month=2026-11", "/calendar/list", "/search?q=nickel",
+             f"/meetings/{meeting_id}", f"/meetings/{meeting_id}/agenda", f"/meetings/{meeting_id}/papers",
+             f"/meetings/{meeting_id}/participants", f"/meetings/{meeting_id}/minutes",
+             f"/meetings/{meeting_id}/actions", "/actions/", "/calendar?month=2026-11", "/calendar/list", "/search?q=nickel",
              "/search?q=WGTIM&kind=meetings"]
     if any(rule.rule == "/plans/<code>/dashboard" for rule in app.url_map.iter_rules()):
         pages.append(f"/plans/{scale.PLAN_CODE}/dashboard")
     if any(rule.rule == "/plans/reports" for rule in app.url_map.iter_rules()):
         pages += ["/plans/reports", "/plans/reports?review=me", "/plans/reports?state=accepted&plan=AMCAP-SCALE"]
     api = ["/api/v1/documents", "/api/v1/documents?q=nickel", "/api/v1/workspaces/WGTIM/meetings",
+           f"/api/v1/meetings/{meeting_id}/agenda",
            "/api/v1/action-items", "/api/v1/action-lines", "/api/v1/plans"]
     if any(rule.rule == "/api/v1/reports" for rule in app.url_map.iter_rules()):
         api += ["/api/v1/reports", "/api/v1/reports?state=accepted"]
