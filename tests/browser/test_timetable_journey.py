@@ -135,6 +135,13 @@ def test_the_chair_builds_edits_and_publishes_a_two_day_timetable(browsing, app,
     expect(member.get_by_text("Add an agenda item")).to_have_count(0)
     if phone:
         assert_fits(member)
+    # An old link to the single meeting page's agenda opens the agenda page.
+    member.goto(f"/meetings/{ids['meeting']}#agenda")
+    expect(member).to_have_url(re.compile(rf"/meetings/{ids['meeting']}/agenda$"))
+    # Printed, the page is its content: no navigation, tabs or forms.
+    member.emulate_media(media="print")
+    expect(member.get_by_role("navigation", name="22nd WGTIM Meeting")).to_be_hidden()
+    expect(member.locator("ol.timetable").nth(0)).to_be_visible()
     browsing.assert_clean()
 
 
