@@ -136,7 +136,9 @@ def update_meeting(actor: User, meeting: Meeting, d: MeetingDetails) -> None:
     before = meeting.status
     _apply(meeting, d)
     from aocp.meetings import timetable
-    timetable.check(meeting, meeting.items)
+    problems = timetable.build(meeting, meeting.items).problems
+    if problems:  # e.g. items on a day the new dates no longer have
+        raise MeetingError(problems[0], "ends_on")
     db.session.flush()
     audit.record("meeting.updated", actor, meeting, {"status": [before, meeting.status]})
 

@@ -95,8 +95,12 @@ def ordered(items) -> list[AgendaItem]:
 
 
 def _numbers(items: list[AgendaItem]) -> list[str]:
-    top, sub, in_session, out = 0, 0, False, []
+    """1, 2... for items; a session heading numbers the items after it (1.1, 1.2) until the next heading or the
+    end of its day; breaks have no number."""
+    top, sub, in_session, day, out = 0, 0, False, None, []
     for item in items:
+        if item.day != day:
+            in_session, day = False, item.day
         if item.kind == "break":
             out.append("")
         elif item.kind == "session":

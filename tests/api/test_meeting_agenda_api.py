@@ -33,7 +33,8 @@ def test_the_timetable_is_read_with_numbers_times_and_total(client, ppl, timed):
     day1, day2 = data["days"]
     assert [(i["number"], i["title"], i["start"], i["end"]) for i in day1["items"]] == [
         ("1", "Opening", "08:30", "08:30"), ("1.1", "Welcome", "08:30", "08:50"), ("", "Lunch", "12:00", "13:00")]
-    assert (day1["end"], day2["start"], day2["items"][0]["number"]) == ("13:00", "08:30", "1.2")
+    # A session ends with its day: the next day's first item, without a heading, is numbered 2.
+    assert (day1["end"], day2["start"], day2["items"][0]["number"]) == ("13:00", "08:30", "2")
     assert day2["items"][0]["starts_at"].endswith("T08:30:00+08:00")
     full = ok(call(client, "GET", f"/meetings/{mid}", ppl.thai))
     assert [i["kind"] for i in full["agenda"]] == ["session", "item", "break", "item"]
@@ -79,7 +80,7 @@ def test_publishing_keeps_versions_and_tells_once(app, client, ppl, timed):  # n
 def test_minutes_start_from_the_agenda_then_are_circulated_and_adopted(app, client, ppl, timed):  # noqa: F811
     mid, ids = timed
     draft = ok(call(client, "GET", f"/meetings/{mid}/minutes", ppl.chair))
-    assert draft["body_md"] == "## 1 Opening\n\n### 1.1 Welcome\n\n### 1.2 Tin statistics\n\n"
+    assert draft["body_md"] == "## 1 Opening\n\n### 1.1 Welcome\n\n## 2 Tin statistics\n\n"
     assert call(client, "POST", f"/meetings/{mid}/minutes/circulate", ppl.delegate).status_code == 403
     assert call(client, "POST", f"/meetings/{mid}/minutes/adopt", ppl.chair).status_code == 409
     ok(call(client, "PUT", f"/meetings/{mid}/minutes", ppl.chair, {"body_md": draft["body_md"] + "Agreed.",
