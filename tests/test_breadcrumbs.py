@@ -35,6 +35,7 @@ def world(app, make_user):
     meeting = make_meeting(app, cast["chair"], number=21)
     with app.app_context():
         chair, m = user(cast["chair"]), meeting_of(meeting)
+        item = services.add_item(chair, m, "Opening", "Chair", 10)
         services.save_minutes(chair, m, "The meeting opened.", 1)
         services.circulate_minutes(chair, m)
         provider = IdentityProvider(slug="gov", name="Gov ID", issuer="https://id.example.org", client_id="aocp",
@@ -45,7 +46,7 @@ def world(app, make_user):
         values = {"doc_id": make_doc(cast["chair"], "Tin paper", level="everyone"), "number": 1,
                   "meeting_id": meeting, "revision_id": revision, "body_id": body("WGTIM").id,
                   "org_id": org("THA").id, "user_id": cast["chair"], "provider_id": provider.id,
-                  "line_code": "ES1.1", "year": 2025, "quarter": 4, "kind": "jwg", "fmt": "pdf"}
+                  "line_code": "ES1.1", "year": 2025, "quarter": 4, "kind": "jwg", "fmt": "pdf", "item_id": item.id}
     return cast, values
 
 
@@ -84,7 +85,8 @@ def test_every_page_below_the_top_level_has_breadcrumbs(app, client, world):
             missing.append(url)
     assert missing == []
     assert not_pages == NOT_PAGES
-    assert {"plans.report", "meetings.minutes_revision", "documents.audience", "sso.provider"} <= seen
+    assert {"plans.report", "meetings.minutes_revision", "documents.audience", "sso.provider", "meetings.agenda",
+            "meetings.papers", "meetings.participants", "meetings.meeting_actions", "meetings.edit_item"} <= seen
 
 
 def test_a_report_page_shows_the_whole_way_up(app, client, world):
@@ -103,7 +105,8 @@ def test_the_minutes_trail_goes_through_the_workspace_and_the_meeting(app, clien
     sign_in(app, client, cast["member"])
     page = client.get(f"/meetings/{values['meeting_id']}/minutes").get_data(as_text=True)
     trail = page.split('aria-label="Breadcrumb"', 1)[1].split("</nav>", 1)[0]
-    assert re.findall(r">([^<>]+)</(?:a|span)>", trail) == ["Workspaces", "WGTIM", "21st WGTIM Meeting", "Minutes"]
+    assert re.findall(r">([^<>]+)</(?:a|span)>", trail) == ["Workspaces", "WGTIM", "21st WGTIM Meeting",
+                                                                     "Minutes and decisions"]
 
 
 def test_a_body_page_does_not_lead_a_delegate_to_administration(app, client, world):

@@ -46,12 +46,14 @@ def _paths() -> tuple[list[str], list[str], str]:
     meeting_id = db.session.scalar(select(Meeting.id).join(Body, Body.id == Meeting.body_id)
                                    .where(Body.code == "WGTIM").order_by(Meeting.starts_on.desc()).limit(1))
     pages = ["/", "/documents/", "/documents/?q=nickel", f"/documents/{doc_id}", "/workspaces/WGTIM",
-             f"/meetings/{meeting_id}", "/actions/", "/calendar?month=2026-11", "/calendar/list", "/search?q=nickel",
-             "/search?q=WGTIM&kind=meetings", f"/plans/{scale.PLAN_CODE}/dashboard", "/plans/reports",
-             "/plans/reports?review=me", f"/plans/reports?state=accepted&plan={scale.PLAN_CODE}"]
+             f"/meetings/{meeting_id}", f"/meetings/{meeting_id}/agenda", f"/meetings/{meeting_id}/papers",
+             f"/meetings/{meeting_id}/participants", f"/meetings/{meeting_id}/minutes",
+             f"/meetings/{meeting_id}/actions", "/actions/", "/calendar?month=2026-11", "/calendar/list",
+             "/search?q=nickel", "/search?q=WGTIM&kind=meetings", f"/plans/{scale.PLAN_CODE}/dashboard",
+             "/plans/reports", "/plans/reports?review=me", f"/plans/reports?state=accepted&plan={scale.PLAN_CODE}"]
     api = ["/api/v1/documents", "/api/v1/documents?q=nickel", "/api/v1/workspaces/WGTIM/meetings",
-           "/api/v1/action-items", "/api/v1/action-lines", "/api/v1/plans", "/api/v1/reports",
-           "/api/v1/reports?state=accepted"]
+           f"/api/v1/meetings/{meeting_id}/agenda", "/api/v1/action-items", "/api/v1/action-lines",
+           "/api/v1/plans", "/api/v1/reports", "/api/v1/reports?state=accepted"]
     _, token = services.create_token(user, "key pages", "read")
     db.session.commit()
     return pages, api, token

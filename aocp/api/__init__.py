@@ -16,6 +16,7 @@ from aocp.api import (  # noqa: E402,F401
     document_access,
     document_versions,
     documents,
+    meeting_agenda,
     meeting_guests,
     meeting_records,
     meetings,

@@ -17,9 +17,10 @@ from aocp.api.meeting_fields import handled, minutes_state
 from aocp.api.meetings import person
 from aocp.extensions import db
 from aocp.http import MAX_ID, Fields, body_by_code, json_body, org_by_code, paginated
-from aocp.meetings import access, assignments, services
+from aocp.meetings import access, assignments, services, timetable
 from aocp.meetings.loading import can_read_minutes, load_action, load_decision, load_item, load_meeting
 from aocp.meetings.models import ACTION_STATUSES, ActionItem, Decision, Meeting, Minutes
+from aocp.policy import can
 from aocp.timeutil import utcnow
 
 OPEN = ("open", "in_progress")
@@ -197,7 +198,9 @@ def _minutes(meeting: Meeting) -> dict:
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)
                                  .options(joinedload(Minutes.updated_by))).scalar_one_or_none()
     if minutes is None:  # nothing written yet: what the first save will start from
-        return {"meeting_id": meeting.id, "status": "draft", "version": 1, "body_md": "", "body_html": "",
+        # A manager's first draft starts from the agenda, a heading per item.
+        outline = timetable.minutes_outline(meeting) if can(g.api_user, "meetings.manage", meeting) else ""
+        return {"meeting_id": meeting.id, "status": "draft", "version": 1, "body_md": outline, "body_html": "",
                 "updated_at": None,
                 "updated_by": None, "adopted_at": None}
     state = minutes_state(minutes)

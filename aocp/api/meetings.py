@@ -19,16 +19,16 @@ from aocp.documents.access import visible_clause
 from aocp.documents.models import Document
 from aocp.extensions import db
 from aocp.http import MAX_ID, Fields, json_body, paginated
-from aocp.meetings import access, services
+from aocp.meetings import access, services, timetable
 from aocp.meetings.loading import DETAILS, load_item, load_meeting, load_workspace
 from aocp.meetings.models import MEETING_STATUSES, RSVP, AgendaItem, AgendaPaper, Meeting, Participant
 from aocp.orgs.models import Body, Membership, Organisation
 from aocp.policy import PermissionDenied, can
 from aocp.timeutil import utcnow
 
-MEETING_FIELDS = {"starts_on", "ends_on", "start_time", "timezone", "host", "venue", "online_url", "chair",
+MEETING_FIELDS = {"starts_on", "ends_on", "start_time", "end_time", "timezone", "host", "venue", "online_url", "chair",
                   "status", "group_with", "paper_deadline", "number"}
-ITEM_FIELDS = {"title", "presenter", "duration_minutes", "notes"}
+ITEM_FIELDS = {"title", "presenter", "duration_minutes", "notes", "kind", "day", "fixed_start"}
 
 
 # --- JSON shapes -----------------------------------------------------------------------------------
@@ -52,11 +52,11 @@ def meeting_options() -> tuple:
 
 def meeting_json(m: Meeting) -> dict:
     return {"id": m.id, "body": m.body.code, "number": m.number, "title": m.title, "starts_on": _day(m.starts_on),
-            "ends_on": _day(m.ends_on), "start_time": m.start_time, "timezone": m.timezone,
+            "ends_on": _day(m.ends_on), "start_time": m.start_time, "end_time": m.end_time, "timezone": m.timezone,
             "host": m.host.code if m.host else None, "venue": m.venue, "online_url": m.online_url,
             "chair": person(m.chair), "status": m.status, "group_with": m.group_with_id,
             "paper_deadline": _day(m.paper_deadline), "agenda_published_at": _time(m.agenda_published_at),
-            "created_at": _time(m.created_at), "url": url_for("api.get_meeting", meeting_id=m.id)}
+            "agenda_changed_since_published": timetable.changed_since_published(m), "created_at": _time(m.created_at), "url": url_for("api.get_meeting", meeting_id=m.id)}
 
 
 def paper_json(doc: Document) -> dict:
@@ -64,10 +64,13 @@ def paper_json(doc: Document) -> dict:
             "access": doc.access_level, "url": url_for("api.get_document", doc_id=doc.id)}
 
 
-def item_json(item: AgendaItem, papers: list[Document]) -> dict:
+def item_json(item: AgendaItem, papers: list[Document], row: timetable.Row | None = None) -> dict:
+    """An agenda item; with its timetable `row`, its number, start and end (venue time) and start as a moment."""
+    timing = {"number": row.number, "start": row.start_text, "end": row.end_text,
+              "starts_at": row.at.isoformat()} if row else {}
     return {"id": item.id, "position": item.position, "title": item.title, "presenter": item.presenter,
-            "duration_minutes": item.duration_minutes, "notes": item.notes,
-            "papers": [paper_json(d) for d in papers]}
+            "duration_minutes": item.duration_minutes, "notes": item.notes, "kind": item.kind, "day": item.day,
+            "fixed_start": item.fixed_start, **timing, "papers": [paper_json(d) for d in papers]}
 
 
 def participant_json(p: Participant) -> dict:
@@ -92,7 +95,8 @@ def agenda_json(meeting: Meeting, user: User) -> list[dict]:
     items = db.session.execute(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
                                .order_by(AgendaItem.position, AgendaItem.id)).scalars().all()
     papers = _papers([i.id for i in items], user)
-    return [item_json(i, papers[i.id]) for i in items]
+    rows = {r.item.id: r for r in timetable.build(meeting, items).rows}
+    return [item_json(i, papers[i.id], rows.get(i.id)) for i in timetable.ordered(items)]
 
 
 def participants_json(meeting: Meeting) -> list[dict]:
@@ -144,6 +148,7 @@ def _meeting_details(data: dict, body: Body, current: Meeting | None = None) -> 
     details = services.MeetingDetails(
         starts_on=starts_on, ends_on=ends_on,
         start_time=f.text("start_time", current.start_time if current else "09:00", 5, required=True),
+        end_time=f.text("end_time", current.end_time if current else "", 5),
         timezone=f.text("timezone", current.timezone if current else "Asia/Jakarta", 64, required=True),
         host=f.org("host", current.host if current else None),
         venue=f.text("venue", current.venue if current else ""),
@@ -212,15 +217,25 @@ def update_meeting(meeting_id: int):
 @handled
 def add_agenda_item(meeting_id: int):
     meeting = load_meeting(meeting_id, "meetings.manage")
-    f = Fields(json_body(), ITEM_FIELDS, required=("title",))
-    title = f.text("title", required=True)
-    presenter = f.text("presenter", max_length=200)
-    duration = f.whole("duration_minutes", 1, 600, default=15)
-    notes = f.text("notes", max_length=10_000, multiline=True)
-    f.check()
-    item = services.add_item(g.api_user, meeting, title, presenter, duration, notes)
+    item = timetable.add(g.api_user, meeting, item_details(Fields(json_body(), ITEM_FIELDS, required=("title",)),
+                                                           meeting))
     db.session.commit()
     return item_json(item, []), 201
+
+
+def item_details(f: Fields, meeting: Meeting, item: AgendaItem | None = None) -> timetable.ItemDetails:
+    """An agenda item as the JSON describes it; fields left out keep the item's value (or the default)."""
+    details = timetable.ItemDetails(
+        title=f.text("title", item.title if item else "", required=item is None),
+        presenter=f.text("presenter", item.presenter if item else "", max_length=200),
+        duration=f.whole("duration_minutes", 0, 10_000, default=item.duration_minutes if item else 15),
+        notes=f.text("notes", item.notes if item else "", max_length=10_000, multiline=True),
+        kind=f.text("kind", item.kind if item else "item", 16),
+        day=f.whole("day", 1, 100, default=item.day if item else max((i.day for i in meeting.items), default=1)),
+        fixed_start=None if f.data.get("fixed_start", "") is None
+        else f.text("fixed_start", (item.fixed_start or "") if item else "", 5))
+    f.check()
+    return details
 
 
 @bp.delete("/meetings/<int:meeting_id>/agenda/<int:item_id>")

@@ -16,6 +16,16 @@ _ACTION_STATUS = {"type": "string", "enum": list(ACTION_STATUSES)}
 _BODY_ROLE = {"type": "string", "enum": ["chair", "vice_chair", "member", "observer"], "nullable": True}
 _PERSON = {"allOf": [_ref("MeetingPerson")], "nullable": True}
 
+_KIND = {"type": "string", "enum": ["item", "break", "session"]}
+_ITEM_FIELDS = {
+    "title": {"type": "string", "maxLength": 300}, "presenter": {"type": "string", "maxLength": 200},
+    "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 600, "default": 15,
+                         "description": "Ignored for a session heading"},
+    "notes": {"type": "string", "maxLength": 10000}, "kind": {**_KIND, "default": "item"},
+    "day": {"type": "integer", "minimum": 1, "maximum": 5, "description": "Default: the last day with items"},
+    "fixed_start": {**NULL_STR, "description": "HH:MM local time; null or absent: follows the item before "
+                                               "(422 when it overlaps it)"},
+}
 _CODE = _p("code", STR)
 _MEETING_ID = _p("meeting_id", INT)
 _ITEM_ID = _p("item_id", INT)
@@ -47,9 +57,12 @@ def _read(summary: str, rule: str, schema: dict, params: list, *codes: int) -> d
 
 
 _MEETING_FIELDS = {
-    "starts_on": DAY, "ends_on": {**DAY, "description": "Default: starts_on"},
+    "starts_on": DAY, "ends_on": {**DAY, "description": "Default: starts_on; a meeting lasts 1 to 5 days"},
     "start_time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
                    "description": "Local time at the venue, HH:MM (default 09:00)"},
+    "end_time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                 "description": "When each day ends, local time, after start_time (default 17:00, or two hours "
+                                "after a later start)"},
     "timezone": {"type": "string", "description": "IANA time zone, e.g. Asia/Jakarta (the default)"},
     "host": {**NULL_STR, "description": "Host organisation code"}, "venue": {"type": "string", "maxLength": 300},
     "online_url": {"type": "string", "maxLength": 500, "description": "Starts with https://"},
@@ -64,9 +77,10 @@ SCHEMAS.update({
     "MeetingPerson": {"type": "object", "properties": {"id": INT, "name": STR, "org": STR}},
     "Meeting": {"type": "object", "properties": {
         "id": INT, "body": STR, "number": INT, "title": {"type": "string", "example": "21st WGTIM Meeting"},
-        "starts_on": DAY, "ends_on": DAY, "start_time": STR, "timezone": STR, "host": NULL_STR, "venue": STR,
+        "starts_on": DAY, "ends_on": DAY, "start_time": STR, "end_time": STR, "timezone": STR, "host": NULL_STR, "venue": STR,
         "online_url": STR, "chair": _PERSON, "status": _MEETING_STATUS, "group_with": NULL_INT,
-        "paper_deadline": NULL_DAY, "agenda_published_at": NULL_TIME, "created_at": TIME, "url": STR}},
+        "paper_deadline": NULL_DAY, "agenda_published_at": NULL_TIME,
+        "agenda_changed_since_published": {"type": "boolean"}, "created_at": TIME, "url": STR}},
     "Workspace": {"type": "object", "properties": {
         "code": STR, "short_name": STR, "name": STR, "description": STR, "parent": NULL_STR,
         "my_role": {**_BODY_ROLE, "description": "The caller's role in the body (null for ASEC non-members)"},
@@ -84,7 +98,20 @@ SCHEMAS.update({
         "id": INT, "title": STR, "type": STR, "org": STR, "access": STR, "url": STR}},
     "AgendaItem": {"type": "object", "properties": {
         "id": INT, "position": INT, "title": STR, "presenter": STR, "duration_minutes": INT, "notes": STR,
+        "kind": _KIND, "day": INT, "fixed_start": NULL_STR,
+        "number": {"type": "string", "description": "1, 1.1... (a session heading numbers the items under it; "
+                                                    "empty for a break)"},
+        "start": {"type": "string", "description": "HH:MM, local time at the venue"}, "end": STR,
+        "starts_at": {**TIME, "description": "The start as a moment, with the venue's UTC offset"},
         "papers": {"type": "array", "items": _ref("Paper")}}},
+    "Timetable": {"type": "object", "properties": {
+        "meeting_id": INT, "timezone": STR, "start_time": STR, "end_time": STR, "total_minutes": INT,
+        "published_at": NULL_TIME, "version": NULL_INT, "changed_since_published": {"type": "boolean"},
+        "days": {"type": "array", "items": {"type": "object", "properties": {
+            "day": INT, "date": DAY, "start": NULL_STR, "end": NULL_STR, "runs_over": {"type": "boolean"},
+            "items": {"type": "array", "items": _ref("AgendaItem")}}}}}},
+    "AgendaVersion": {"type": "object", "properties": {"number": INT, "published_at": TIME, "items": {
+        "type": "array", "items": {"type": "object"}, "description": "The timetable as published"}}},
     "Participant": {"type": "object", "properties": {
         "user_id": INT, "name": STR, "org": STR, "rsvp": {"type": "string", "enum": list(RSVP)},
         "attended": {"type": "boolean", "nullable": True}, "invited_at": TIME}},
@@ -98,10 +125,10 @@ SCHEMAS.update({
     "MeetingUpdate": {"type": "object", "additionalProperties": False, "properties": _MEETING_FIELDS,
                       "description": "Only the fields sent change; null clears host, chair, group_with and "
                                      "paper_deadline"},
-    "AgendaItemCreate": {"type": "object", "required": ["title"], "additionalProperties": False, "properties": {
-        "title": {"type": "string", "maxLength": 300}, "presenter": {"type": "string", "maxLength": 200},
-        "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 600, "default": 15},
-        "notes": {"type": "string", "maxLength": 10000}}},
+    "AgendaItemCreate": {"type": "object", "required": ["title"], "additionalProperties": False,
+                         "properties": _ITEM_FIELDS},
+    "AgendaItemUpdate": {"type": "object", "additionalProperties": False, "properties": _ITEM_FIELDS,
+                         "description": "Only the fields sent change; the item keeps its papers"},
     "AgendaOrder": {"type": "object", "required": ["order"], "additionalProperties": False, "properties": {
         "order": {"type": "array", "items": INT, "description": "Every agenda item id of the meeting, once"}}},
     "PaperRef": {"type": "object", "required": ["document_id"], "additionalProperties": False,
@@ -181,17 +208,26 @@ PATHS.update({
         "patch": _write("Change a meeting (only the fields sent)", "meetings.manage", _ok(_ref("MeetingFull")),
                         [_MEETING_ID], "MeetingUpdate", 400, 409, 422),
     },
-    "/meetings/{meeting_id}/agenda": {"post": _write(
-        "Add an agenda item at the end", "meetings.manage", _ok(_ref("AgendaItem"), "201", "Created"),
-        [_MEETING_ID], "AgendaItemCreate", 400, 422)},
-    "/meetings/{meeting_id}/agenda/{item_id}": {"delete": _write(
-        "Remove an agenda item", "meetings.manage", {"204": {"description": "Removed"}},
-        [_MEETING_ID, _ITEM_ID], None, 409)},
+    "/meetings/{meeting_id}/agenda": {
+        "get": _read("The timetable: days, numbered items with their times, each day's end and the total",
+                     "workspaces.view", _ref("Timetable"), [_MEETING_ID]),
+        "post": _write("Add an agenda item at the end of its day", "meetings.manage",
+                       _ok(_ref("AgendaItem"), "201", "Created"), [_MEETING_ID], "AgendaItemCreate", 400, 422)},
+    "/meetings/{meeting_id}/agenda/{item_id}": {
+        "patch": _write("Change an agenda item in place (422 naming the field for overlapping times, a duration "
+                        "out of range or a day outside the meeting; nothing kept)", "meetings.manage",
+                        _ok(_ref("Timetable")), [_MEETING_ID, _ITEM_ID], "AgendaItemUpdate", 400, 422),
+        "delete": _write("Remove an agenda item", "meetings.manage", {"204": {"description": "Removed"}},
+                         [_MEETING_ID, _ITEM_ID], None, 409)},
+    "/meetings/{meeting_id}/agenda/versions": {"get": _read(
+        "The published versions of the agenda, newest first", "workspaces.view", _list_of("AgendaVersion"),
+        [_MEETING_ID])},
     "/meetings/{meeting_id}/agenda/order": {"put": _write(
         "Put the agenda in a new order", "meetings.manage", _ok(_list_of("AgendaItem")), [_MEETING_ID],
         "AgendaOrder", 400, 422)},
     "/meetings/{meeting_id}/agenda/publish": {"post": _write(
-        "Publish the agenda (409 when it has no items)", "meetings.manage", _ok(_ref("MeetingFull")),
+        "Publish the agenda: keeps a version and tells the participants once (409 when it has no items or "
+        "nothing changed since it was last published)", "meetings.manage", _ok(_ref("MeetingFull")),
         [_MEETING_ID], None, 409)},
     "/meetings/{meeting_id}/agenda/{item_id}/papers": {
         "post": _write("Attach a document the caller may open as a paper (201; 200 when already attached)",
@@ -261,4 +297,10 @@ PATHS.update({
                       "the version sent, or when they are adopted (locked)", "meetings.manage",
                       _ok(_ref("Minutes")), [_MEETING_ID], "MinutesSave", 400, 409, 422),
     },
+    "/meetings/{meeting_id}/minutes/circulate": {"post": _write(
+        "Circulate the minutes for comments; the participants are told (409 when empty or adopted)",
+        "meetings.manage", _ok(_ref("Minutes")), [_MEETING_ID], None, 409)},
+    "/meetings/{meeting_id}/minutes/adopt": {"post": _write(
+        "Adopt circulated minutes; they are locked (409 unless circulated)", "meetings.manage",
+        _ok(_ref("Minutes")), [_MEETING_ID], None, 409)},
 })

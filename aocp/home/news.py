@@ -104,7 +104,7 @@ def item(row) -> Item:
                     row.at, row.body_name)
     text = " ".join((row.text or "").split())
     return Item("decision", text if len(text) <= 160 else text[:157] + "…",
-                url_for("meetings.meeting", meeting_id=row.meeting_id, _anchor="decisions"), row.at, meeting)
+                url_for("meetings.minutes", meeting_id=row.meeting_id, _anchor="decisions"), row.at, meeting)
 
 
 def new_since_last_visit(user: User, today: date) -> Panel:

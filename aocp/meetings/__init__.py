@@ -19,6 +19,7 @@ from aocp.meetings import (  # noqa: E402,F401
                            calendar_pages,
                            export,
                            guest_pages,
+                           meeting_pages,
                            minutes,
                            paper_search,
                            papers_pack,

@@ -16,9 +16,10 @@ from aocp.meetings import assignments, bp, person_search
 from aocp.meetings.access import owned_clause, visible_bodies_clause
 from aocp.meetings.forms import ActionItemForm, ActionStatusForm
 from aocp.meetings.loading import load_action, load_meeting
+from aocp.meetings.meeting_pages import back_to, meeting_page
 from aocp.meetings.models import ACTION_STATUSES, ActionItem, Meeting
 from aocp.meetings.services import MeetingError
-from aocp.meetings.views import OPEN, action_choices, back_to, field_error, meeting_page, page_arg, utc_today
+from aocp.meetings.views import OPEN, action_choices, field_error, page_arg, utc_today
 from aocp.orgs.models import Body, Organisation
 from aocp.policy import can, guard
 

@@ -1,17 +1,24 @@
-"""Changes to a meeting's agenda: items added, moved, reordered, removed, the agenda published, papers attached
-and removed. Bad input re-renders the meeting page with the message (400) and changes nothing."""
+"""Changes to a meeting's agenda: items added, edited in place, moved, reordered, removed, the agenda published,
+papers attached and removed. Bad input re-renders the agenda (or papers) page with the message (400) and changes
+nothing."""
 from __future__ import annotations
 
-from flask import abort, flash, request
+from flask import abort, flash, render_template, request
 from flask_login import current_user
 
 from aocp.extensions import db
-from aocp.meetings import bp, paper_search, services
+from aocp.meetings import bp, paper_search, services, timetable
 from aocp.meetings.forms import AgendaItemForm, PaperForm
 from aocp.meetings.loading import load_item, load_meeting
+from aocp.meetings.meeting_pages import PAGE_OPTIONS, back_to, meeting_page
 from aocp.meetings.services import MeetingError
-from aocp.meetings.views import back_to, field_error, meeting_page, paper_choices
+from aocp.meetings.views import field_error, paper_choices
 from aocp.policy import guard
+
+
+def _details(form: AgendaItemForm) -> timetable.ItemDetails:
+    return timetable.ItemDetails(form.title.data or "", form.presenter.data or "", form.duration_minutes.data,
+                                 form.notes.data or "", form.kind.data, form.day.data, form.fixed_start.data)
 
 
 @bp.post("/meetings/<int:meeting_id>/items")
@@ -19,18 +26,41 @@ from aocp.policy import guard
 def add_item(meeting_id: int):
     meeting = load_meeting(meeting_id, "meetings.manage")
     form = AgendaItemForm()
+    form.fill_days(timetable.day_count(meeting))
     if form.validate_on_submit():
         try:
-            services.add_item(current_user, meeting, form.title.data, form.presenter.data or "",
-                              form.duration_minutes.data, form.notes.data or "")
+            item = timetable.add(current_user, meeting, _details(form))
             db.session.commit()
         except MeetingError as err:
             db.session.rollback()
             field_error(form, err)
         else:
             flash("Agenda item added.", "success")
-            return back_to(meeting, "agenda")
-    return meeting_page(meeting, 400, item_form=form)
+            return back_to(meeting, "agenda", f"item-{item.id}")
+    return meeting_page(load_meeting(meeting_id, options=PAGE_OPTIONS), 400, item_form=form)
+
+
+@bp.route("/meetings/<int:meeting_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
+@guard("meetings.manage")
+def edit_item(meeting_id: int, item_id: int):
+    """The item's own form: changed in place, its papers and number kept."""
+    meeting = load_meeting(meeting_id, "meetings.manage")
+    item = load_item(meeting, item_id)
+    form = AgendaItemForm(obj=item if request.method == "GET" else None)
+    form.fill_days(timetable.day_count(meeting))
+    if form.validate_on_submit():
+        try:
+            timetable.update(current_user, item, _details(form))
+            db.session.commit()
+        except MeetingError as err:
+            db.session.rollback()
+            field_error(form, err)
+        else:
+            flash(f"“{item.title}” saved.", "success")
+            return back_to(meeting, "agenda", f"item-{item.id}")
+    meeting = load_meeting(meeting_id, options=PAGE_OPTIONS)
+    return render_template("meetings/agenda_item_form.html", meeting=meeting, item=item, item_form=form), \
+        400 if form.errors else 200
 
 
 @bp.post("/meetings/<int:meeting_id>/items/<int:item_id>/remove")
@@ -49,9 +79,13 @@ def remove_item(meeting_id: int, item_id: int):
 @guard("meetings.manage")
 def move_item(meeting_id: int, item_id: int, direction: str):
     meeting = load_meeting(meeting_id, "meetings.manage")
-    services.move(current_user, load_item(meeting, item_id), -1 if direction == "up" else 1)
-    db.session.commit()
-    return back_to(meeting, f"item-{item_id}")
+    try:
+        services.move(current_user, load_item(meeting, item_id), -1 if direction == "up" else 1)
+        db.session.commit()
+    except MeetingError as err:
+        db.session.rollback()
+        return meeting_page(load_meeting(meeting_id, options=PAGE_OPTIONS), 400, agenda_error=str(err))
+    return back_to(meeting, "agenda", f"item-{item_id}")
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/order")
@@ -66,8 +100,12 @@ def reorder_agenda(meeting_id: int):
             return meeting_page(meeting, 400, agenda_error="Give every agenda item a number from 1 to 1000.")
         positions[item.id] = int(raw)
     order = sorted(meeting.items, key=lambda i: (positions[i.id], i.position))
-    services.reorder(current_user, meeting, [i.id for i in order])
-    db.session.commit()
+    try:
+        services.reorder(current_user, meeting, [i.id for i in order])
+        db.session.commit()
+    except MeetingError as err:
+        db.session.rollback()
+        return meeting_page(load_meeting(meeting_id, options=PAGE_OPTIONS), 400, agenda_error=str(err))
     flash("Agenda order saved.", "success")
     return back_to(meeting, "agenda")
 
@@ -81,8 +119,8 @@ def publish_agenda(meeting_id: int):
         db.session.commit()
     except MeetingError as err:
         db.session.rollback()
-        return meeting_page(meeting, 400, agenda_error=str(err))
-    flash("Agenda published.", "success")
+        return meeting_page(load_meeting(meeting_id, options=PAGE_OPTIONS), 400, agenda_error=str(err))
+    flash("Agenda published; the participants are told.", "success")
     return back_to(meeting, "agenda")
 
 
@@ -102,7 +140,7 @@ def attach_paper(meeting_id: int):
             services.attach_paper(current_user, item, doc)
             db.session.commit()
             flash(f"“{doc.title}” attached to “{item.title}”.", "success")
-            return back_to(meeting, f"item-{item.id}")
+            return back_to(meeting, "papers", f"item-{item.id}")
     return meeting_page(meeting, 400, paper_form=form)
 
 
@@ -116,4 +154,4 @@ def detach_paper(meeting_id: int, item_id: int, doc_id: int):
     services.detach_paper(current_user, item, doc_id)
     db.session.commit()
     flash("Paper removed from the agenda item.", "success")
-    return back_to(meeting, f"item-{item.id}")
+    return back_to(meeting, "papers", f"item-{item.id}")

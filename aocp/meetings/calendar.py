@@ -31,7 +31,7 @@ from aocp.meetings.models import CalendarFeed, Meeting
 from aocp.policy import guard, public
 from aocp.timeutil import utcnow
 
-# Meetings have a start time but no end time: an event ends at this local time on the meeting's last day.
+# An event ends at the meeting's end time on its last day (this one when the end time cannot be read).
 END_OF_DAY = time(17, 0)
 FEED_LIMIT = 500  # the most recent meetings a feed lists
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -47,7 +47,12 @@ def meeting_times(meeting: Meeting) -> tuple[datetime, datetime]:
     tz = ZoneInfo(meeting.timezone)
     hours, minutes = (int(part) for part in meeting.start_time.split(":"))
     start = datetime.combine(meeting.starts_on, time(hours, minutes), tzinfo=tz)
-    end = datetime.combine(meeting.ends_on, END_OF_DAY, tzinfo=tz)
+    try:
+        hours, minutes = (int(p) for p in (meeting.end_time or "").split(":"))
+        end_of_day = time(hours, minutes)
+    except ValueError:
+        end_of_day = END_OF_DAY
+    end = datetime.combine(meeting.ends_on, end_of_day, tzinfo=tz)
     return start, end if end > start else start + timedelta(hours=2)
 
 

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from aocp.meetings.models import ACTION_STATUSES, MEETING_STATUSES, RSVP, TIMEZONES
+from aocp.meetings.models import ACTION_STATUSES, ITEM_KINDS, MEETING_STATUSES, RSVP, TIMEZONES
 
 
 def _int_or_zero(value) -> int:
@@ -33,6 +33,8 @@ class MeetingForm(FlaskForm):
     start_time = StringField("Start time (local)", default="09:00",
                              validators=[DataRequired("Give the start time as HH:MM."), Length(max=5)],
                              render_kw={"placeholder": "09:00", "inputmode": "numeric"})
+    end_time = StringField("End time (local)", default="17:00", validators=[Optional(), Length(max=5)],
+                           render_kw={"placeholder": "17:00", "inputmode": "numeric"})
     timezone = SelectField("Time zone", choices=[(z, z.replace("_", " ")) for z in TIMEZONES],
                            default="Asia/Jakarta")
     host = SelectField("Host country", default="")
@@ -49,10 +51,17 @@ class AgendaItemForm(_PageForm):
     field_prefix = "item"
     title = StringField("Agenda item", validators=[DataRequired("An agenda item needs a title."), Length(max=300)])
     presenter = StringField("Presenter", validators=[Optional(), Length(max=200)])
+    kind = SelectField("Kind", choices=list(ITEM_KINDS.items()), default="item")
     duration_minutes = IntegerField("Minutes", default=15,
-                                    validators=[DataRequired("Give a duration in minutes."),
+                                    validators=[Optional(),
                                                 NumberRange(1, 600, "A duration between 1 and 600 minutes.")])
+    day = SelectField("Day", coerce=_int_or_zero, default=1)
+    fixed_start = StringField("Fixed start (optional)", validators=[Optional(), Length(max=5)],
+                              render_kw={"placeholder": "HH:MM", "inputmode": "numeric"})
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+
+    def fill_days(self, days: int) -> None:
+        self.day.choices = [(n, f"Day {n}") for n in range(1, days + 1)]
 
 
 # A person or a document is named by typing (the server resolves it); the page's script suggests from a <datalist>.

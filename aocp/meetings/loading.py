@@ -58,10 +58,13 @@ def load_action(action_id: int, rule: str | None = None) -> ActionItem:
 
 
 def current_minutes(meeting: Meeting) -> Minutes:
-    """The meeting's minutes, or an unsaved empty draft (reading never writes)."""
+    """The meeting's minutes, or an unsaved draft that starts from the agenda, a heading per item (reading never
+    writes)."""
+    from aocp.meetings import timetable
     minutes = db.session.execute(select(Minutes).options(joinedload(Minutes.updated_by))
                                  .where(Minutes.meeting_id == meeting.id)).scalar_one_or_none()
-    return minutes or Minutes(meeting_id=meeting.id, body_md="", status="draft", version=1)
+    return minutes or Minutes(meeting_id=meeting.id, body_md=timetable.minutes_outline(meeting), status="draft",
+                              version=1)
 
 
 def can_read_minutes(user, meeting: Meeting, minutes: Minutes) -> bool:

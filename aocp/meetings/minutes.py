@@ -25,6 +25,7 @@ from aocp.http import NotFound, json_error
 from aocp.meetings import bp, services
 from aocp.meetings.loading import can_read_minutes, current_minutes, load_decision, load_meeting
 from aocp.meetings.markdown import render
+from aocp.meetings.meeting_pages import TABS
 from aocp.meetings.models import (
     MINUTES_STATUSES,
     AgendaItem,
@@ -97,7 +98,7 @@ def _page(meeting: Meeting, *, form: MinutesForm | None = None, decision_form: D
         html=render(minutes.body_md, top=3) if readable else None, readable=readable, manage=manage, form=form,
         decision_form=decision_form, comment_form=comment_form or MinutesCommentForm(formdata=None),
         action=ActionForm(), revisions=revisions, comments=comments, decisions=decisions, conflict=conflict,
-        meeting_url=url_for(".meeting", meeting_id=meeting.id), autosave_url=url_for(".minutes_draft", meeting_id=meeting.id),
+        meeting_url=url_for(".meeting", meeting_id=meeting.id), tabs=TABS, autosave_url=url_for(".minutes_draft", meeting_id=meeting.id),
     ), status
 
 

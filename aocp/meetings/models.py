@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aocp.extensions import db
@@ -18,6 +18,7 @@ MINUTES_STATUSES = {"draft": "Draft", "circulated": "Circulated for comments", "
 PARTICIPANT_ROLES = {"member": "Member", "guest": "Guest", "resource_person": "Resource person",
                      "secretariat": "Secretariat"}
 GUEST_ROLES = ("guest", "resource_person", "secretariat")
+ITEM_KINDS = {"item": "Item", "break": "Break", "session": "Session heading"}
 ACTION_STATUSES = {"open": "Open", "in_progress": "In progress", "done": "Done", "cancelled": "Cancelled"}
 # ASEAN spans UTC+6:30 to UTC+9; these are the zones a meeting is normally held in.
 TIMEZONES = ["Asia/Brunei", "Asia/Phnom_Penh", "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Vientiane",
@@ -45,6 +46,7 @@ class Meeting(db.Model):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     start_time: Mapped[str] = mapped_column(String(5), default="09:00")  # local time at the venue, HH:MM
+    end_time: Mapped[str] = mapped_column(String(5), default="17:00", server_default="17:00")  # each day's end
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
     host_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     venue: Mapped[str] = mapped_column(String(300), default="")
@@ -55,6 +57,8 @@ class Meeting(db.Model):
     group_with_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
     paper_deadline: Mapped[date | None] = mapped_column(Date)
     agenda_published_at: Mapped[datetime | None] = mapped_column()
+    # Set by any change to the agenda; after agenda_published_at it is "changed since published".
+    agenda_changed_at: Mapped[datetime | None] = mapped_column()
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -74,7 +78,10 @@ class Meeting(db.Model):
 
 
 class AgendaItem(db.Model):
+    """An item of the timetable: it follows the one before on its day, unless it has a fixed start (HH:MM, local
+    time at the venue). A session heading has no duration and numbers the items under it (1, 1.1, 1.2...)."""
     __tablename__ = "agenda_items"
+    __table_args__ = (CheckConstraint(f"kind IN {tuple(ITEM_KINDS)}", name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
@@ -83,9 +90,26 @@ class AgendaItem(db.Model):
     presenter: Mapped[str] = mapped_column(String(200), default="")
     duration_minutes: Mapped[int] = mapped_column(default=15)
     notes: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16), default="item", server_default="item")
+    day: Mapped[int] = mapped_column(default=1, server_default="1")
+    fixed_start: Mapped[str | None] = mapped_column(String(5))
 
     meeting: Mapped[Meeting] = relationship(back_populates="items")
     papers: Mapped[list[AgendaPaper]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class AgendaVersion(db.Model):
+    """A frozen copy of the timetable each time the agenda is published (`items`: JSON rows as timetable.snapshot
+    makes them)."""
+    __tablename__ = "agenda_versions"
+    __table_args__ = (UniqueConstraint("meeting_id", "number", name="uq_agenda_versions_meeting_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column()
+    items: Mapped[list] = mapped_column(JSON)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AgendaPaper(db.Model):

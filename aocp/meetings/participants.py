@@ -12,9 +12,10 @@ from aocp.forms import safe_next
 from aocp.meetings import bp, person_search, services
 from aocp.meetings.forms import InviteForm, RsvpForm
 from aocp.meetings.loading import load_attended, load_meeting
+from aocp.meetings.meeting_pages import back_to, meeting_page
 from aocp.meetings.models import Participant
 from aocp.meetings.services import MeetingError
-from aocp.meetings.views import back_to, field_error, invite_choices, meeting_page, utc_today
+from aocp.meetings.views import field_error, invite_choices, utc_today
 from aocp.orgs.models import Organisation
 from aocp.policy import can, guard
 
@@ -31,7 +32,7 @@ def rsvp(meeting_id: int):
         services.rsvp(current_user, meeting, form.rsvp.data)
         db.session.commit()
         flash(f"Your reply to the {meeting.title} is saved.", "success")
-        return redirect(safe_next(back, url_for(".meeting", meeting_id=meeting.id, _anchor="participants")))
+        return redirect(safe_next(back, url_for(".participants", meeting_id=meeting.id)))
     if back and safe_next(back, "") == back:
         flash(f"{meeting.title}: {form.rsvp.errors[0] if form.rsvp.errors else 'the form expired; try again.'}",
               "error")
@@ -82,10 +83,10 @@ def attendance(meeting_id: int):
     raw = request.form.getlist("present")
     if meeting.starts_on > utc_today():
         flash("Attendance is recorded once the meeting has started.", "error")
-        return meeting_page(meeting, 400)
+        return meeting_page(meeting, 400, tab="participants")
     if not all(v.isascii() and v.isdigit() and int(v) in invited for v in raw):
         flash("Tick only people on the list of participants.", "error")
-        return meeting_page(meeting, 400)
+        return meeting_page(meeting, 400, tab="participants")
     services.record_attendance(current_user, meeting, {int(v) for v in raw})
     db.session.commit()
     flash("Attendance saved.", "success")

@@ -60,6 +60,7 @@ class MeetingDetails:
     starts_on: date
     ends_on: date
     start_time: str = "09:00"
+    end_time: str = ""  # empty: 17:00, or two hours after a later start
     timezone: str = "Asia/Jakarta"
     host: Organisation | None = None
     venue: str = ""
@@ -74,10 +75,19 @@ class MeetingDetails:
 def _check(d: MeetingDetails, body: Body) -> None:
     if d.ends_on < d.starts_on:
         raise MeetingError("The meeting cannot end before it starts.", "ends_on")
+    if (d.ends_on - d.starts_on).days >= 5:
+        raise MeetingError("A meeting lasts 1 to 5 days.", "ends_on")
     if d.paper_deadline and d.paper_deadline > d.starts_on:
         raise MeetingError("Papers are due before the meeting starts.", "paper_deadline")
     if not TIME.match(d.start_time or ""):
         raise MeetingError("Give the start time as HH:MM, e.g. 09:30.", "start_time")
+    if not d.end_time and TIME.match(d.start_time or ""):
+        hours, minutes = d.start_time.split(":")
+        d.end_time = "17:00" if d.start_time < "15:00" else f"{min(int(hours) + 2, 23):02d}:{minutes}"
+    if not TIME.match(d.end_time or ""):
+        raise MeetingError("Give the end time as HH:MM, e.g. 17:00.", "end_time")
+    if d.end_time <= d.start_time:
+        raise MeetingError("Each day ends after it starts: give an end time after the start time.", "end_time")
     if d.timezone not in available_timezones():
         raise MeetingError("Choose a time zone from the list.", "timezone")
     if d.status not in MEETING_STATUSES:
@@ -114,7 +124,7 @@ def create_meeting(actor: User, body: Body, d: MeetingDetails) -> Meeting:
 
 
 def _apply(meeting: Meeting, d: MeetingDetails) -> None:
-    for name in ("starts_on", "ends_on", "start_time", "timezone", "host", "chair", "status", "group_with",
+    for name in ("starts_on", "ends_on", "start_time", "end_time", "timezone", "host", "chair", "status", "group_with",
                  "paper_deadline"):
         setattr(meeting, name, getattr(d, name))
     meeting.venue, meeting.online_url = d.venue.strip(), d.online_url.strip()
@@ -125,6 +135,10 @@ def update_meeting(actor: User, meeting: Meeting, d: MeetingDetails) -> None:
     _check(d, meeting.body)
     before = meeting.status
     _apply(meeting, d)
+    from aocp.meetings import timetable
+    problems = timetable.build(meeting, meeting.items).problems
+    if problems:  # e.g. items on a day the new dates no longer have
+        raise MeetingError(problems[0], "ends_on")
     db.session.flush()
     audit.record("meeting.updated", actor, meeting, {"status": [before, meeting.status]})
 
@@ -132,20 +146,11 @@ def update_meeting(actor: User, meeting: Meeting, d: MeetingDetails) -> None:
 # Agenda
 
 def add_item(actor: User, meeting: Meeting, title: str, presenter: str = "", duration: int = 15,
-             notes: str = "") -> AgendaItem:
-    require(actor, "meetings.manage", meeting)
-    title = " ".join((title or "").split())
-    if not title or len(title) > 300:
-        raise MeetingError("An agenda item needs a title of 1 to 300 characters.", "title")
-    if not 0 < duration <= 600:
-        raise MeetingError("A duration between 1 and 600 minutes.", "duration_minutes")
-    position = (max((i.position for i in meeting.items), default=0)) + 1
-    item = AgendaItem(title=title, presenter=presenter.strip()[:200], duration_minutes=duration,
-                      notes=(notes or "").strip(), position=position)
-    meeting.items.append(item)
-    db.session.flush()
-    audit.record("agenda.item_added", actor, meeting, {"item": item.id, "title": title})
-    return item
+             notes: str = "", **timing) -> AgendaItem:
+    """An item at the end of its day (`timing`: kind, day, fixed_start; see timetable.ItemDetails)."""
+    from aocp.meetings import timetable
+    timing.setdefault("day", max((i.day for i in meeting.items), default=1))
+    return timetable.add(actor, meeting, timetable.ItemDetails(title, presenter, duration, notes, **timing))
 
 
 def remove_item(actor: User, item: AgendaItem) -> None:
@@ -154,39 +159,36 @@ def remove_item(actor: User, item: AgendaItem) -> None:
     meeting.items.remove(item)
     for n, other in enumerate(meeting.items, start=1):
         other.position = n
+    meeting.agenda_changed_at = utcnow()
     db.session.flush()
     audit.record("agenda.item_removed", actor, meeting, {"title": item.title})
 
 
 def reorder(actor: User, meeting: Meeting, item_ids: list[int]) -> None:
-    """Put the agenda in the given order; the list must name every item exactly once."""
+    """Put the agenda in the given order; the list must name every item exactly once. Items keep their day."""
     require(actor, "meetings.manage", meeting)
     by_id = {i.id: i for i in meeting.items}
     if sorted(item_ids) != sorted(by_id):
         raise MeetingError("The new order must list every agenda item once.", "order")
     for n, item_id in enumerate(item_ids, start=1):
         by_id[item_id].position = n
+    from aocp.meetings import timetable
+    timetable.check(meeting, meeting.items)
+    timetable.renumber(meeting)
+    meeting.agenda_changed_at = utcnow()
     db.session.flush()
-    meeting.items.sort(key=lambda i: i.position)
-    audit.record("agenda.reordered", actor, meeting, {"order": item_ids})
+    audit.record("agenda.reordered", actor, meeting, {"order": [i.id for i in meeting.items]})
 
 
 def move(actor: User, item: AgendaItem, offset: int) -> None:
-    """Move an item one place up (-1) or down (+1)."""
-    ids = [i.id for i in item.meeting.items]
-    at = ids.index(item.id)
-    to = max(0, min(len(ids) - 1, at + offset))
-    ids.insert(to, ids.pop(at))
-    reorder(actor, item.meeting, ids)
+    """Move an item one place up (-1) or down (+1), across to the next day at either end of its day."""
+    from aocp.meetings import timetable
+    timetable.move(actor, item, offset)
 
 
 def publish_agenda(actor: User, meeting: Meeting) -> None:
-    require(actor, "meetings.manage", meeting)
-    if not meeting.items:
-        raise MeetingError("Add at least one agenda item before publishing.")
-    meeting.agenda_published_at = utcnow()
-    audit.record("agenda.published", actor, meeting, {"items": len(meeting.items)})
-    notices.agenda_published(actor, meeting)
+    from aocp.meetings import timetable
+    timetable.publish(actor, meeting)
 
 
 def attach_paper(actor: User, item: AgendaItem, doc: Document) -> None:
@@ -247,7 +249,8 @@ def record_attendance(actor: User, meeting: Meeting, present_user_ids: set[int])
 def minutes_of(meeting: Meeting) -> Minutes:
     minutes = db.session.execute(select(Minutes).where(Minutes.meeting_id == meeting.id)).scalar_one_or_none()
     if minutes is None:
-        minutes = Minutes(meeting_id=meeting.id, body_md="", status="draft")
+        from aocp.meetings import timetable
+        minutes = Minutes(meeting_id=meeting.id, body_md=timetable.minutes_outline(meeting), status="draft")
         db.session.add(minutes)
         db.session.flush()
     return minutes

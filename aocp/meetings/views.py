@@ -8,35 +8,29 @@ change answers 403 (`loading`). Papers keep their own access level: a paper the 
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, inspect, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
 
 from aocp.accounts.models import User
 from aocp.documents.access import visible_clause
-from aocp.documents.models import DOC_TYPES, Document
+from aocp.documents.models import Document
 from aocp.extensions import db
-from aocp.meetings import bp, person_search, readiness, services
-from aocp.meetings.access import guest_role, visible_bodies_clause
-from aocp.meetings.forms import ActionItemForm, AgendaItemForm, InviteForm, MeetingForm, PaperForm, RsvpForm
+from aocp.meetings import bp, person_search, services
+from aocp.meetings.access import visible_bodies_clause
+from aocp.meetings.forms import ActionItemForm, InviteForm, MeetingForm, PaperForm
 from aocp.meetings.loading import load_body, load_meeting
 from aocp.meetings.models import (
     ACTION_STATUSES,
-    RSVP,
     ActionItem,
-    AgendaItem,
-    AgendaPaper,
-    Decision,
     Meeting,
-    Participant,
 )
 from aocp.meetings.services import MeetingError
 from aocp.orgs.models import Body, Membership, Organisation
-from aocp.policy import can, guard
+from aocp.policy import guard
 from aocp.timeutil import utcnow
 
 OPEN = ("open", "in_progress")
@@ -173,6 +167,7 @@ def _details(form: MeetingForm) -> services.MeetingDetails:
                               ).scalar_one_or_none() if form.host.data else None
     return services.MeetingDetails(
         starts_on=form.starts_on.data, ends_on=form.ends_on.data, start_time=(form.start_time.data or "").strip(),
+        end_time=(form.end_time.data or "").strip(),
         timezone=form.timezone.data, host=host, venue=form.venue.data or "", online_url=form.online_url.data or "",
         chair=db.session.get(User, form.chair.data) if form.chair.data else None, status=form.status.data,
         group_with=db.session.get(Meeting, form.group_with.data) if form.group_with.data else None,
@@ -260,105 +255,3 @@ def action_choices(form: ActionItemForm, meeting: Meeting, states: list | None =
     form.owner_org.choices = [("", "—")] + [(s.code, s.name) for s in states]
 
 
-def _member_states(meeting: Meeting) -> list:
-    """(id, code, name, in_body) of every Member State, by name; in_body when one of its people is a member of the
-    meeting's body. One read serves the owners of action items and the readiness view."""
-    in_body = (select(Membership.id).join(User, User.id == Membership.user_id)
-               .where(User.org_id == Organisation.id, Membership.body_id == meeting.body_id).exists())
-    return db.session.execute(select(Organisation.id, Organisation.code, Organisation.name, in_body.label("in_body"))
-                              .where(Organisation.kind == "member_state").order_by(Organisation.name)).all()
-
-
-def _readiness(meeting: Meeting, visible, states: list) -> readiness.Readiness:
-    """The delegations expected and their country reports for this meeting (`readiness`: one rule with the
-    home page); the reports the viewer may open by `visible` are titled, others only counted."""
-    return readiness.delegations(meeting, visible)
-
-
-# What the meeting page shows of the meeting itself.
-PAGE_OPTIONS = (joinedload(Meeting.body), joinedload(Meeting.host),
-                joinedload(Meeting.chair),
-                joinedload(Meeting.group_with).joinedload(Meeting.body), selectinload(Meeting.items))
-PAGE_RELATIONS = {"body", "host", "chair", "group_with", "items"}
-
-
-def _papers_by_item(items: list, visible) -> dict[int, list]:
-    """The papers of each agenda item that the viewer may open by `visible` (one query)."""
-    papers: dict[int, list] = {i.id: [] for i in items}
-    if items:
-        for paper in db.session.execute(
-                select(AgendaPaper.agenda_item_id, Document.id, Document.title, Document.doc_type,
-                       Organisation.code.label("org_code"))
-                .join(Document, Document.id == AgendaPaper.document_id)
-                .join(Organisation, Organisation.id == Document.org_id)
-                .where(AgendaPaper.agenda_item_id.in_(papers), visible).order_by(Document.title)):
-            papers[paper.agenda_item_id].append(paper)
-    return papers
-
-
-def meeting_page(meeting: Meeting, status: int = 200, **forms):
-    if inspect(meeting).unloaded & PAGE_RELATIONS:
-        meeting = db.session.execute(select(Meeting).where(Meeting.id == meeting.id).options(*PAGE_OPTIONS)
-                                     ).unique().scalar_one()
-    items = list(meeting.items)
-    user = current_user._get_current_object()  # the signed-in user, read once rather than through the proxy
-    visible = visible_clause(user)  # built once: three queries below use the viewer's rule
-    papers = _papers_by_item(items, visible)
-    participants = db.session.execute(
-        select(Participant.user_id, Participant.rsvp, Participant.attended, Participant.role, User.name,
-               Organisation.id.label("org_id"), Organisation.name.label("org_name"))
-        .join(User, User.id == Participant.user_id).join(Organisation, Organisation.id == User.org_id)
-        .where(Participant.meeting_id == meeting.id)
-        .order_by(Organisation.kind != "member_state", Organisation.name, User.name)).all()
-    delegations = [(name, list(group)) for (_, name), group in groupby(participants, key=lambda p: (p.org_id,
-                                                                                                     p.org_name))]
-    group_root = meeting.group_with_id or meeting.id
-    grouped = db.session.execute(
-        select(Meeting).options(joinedload(Meeting.body))
-        .where(or_(Meeting.group_with_id == group_root, Meeting.id == group_root), Meeting.id != meeting.id,
-               visible_bodies_clause(user, Meeting.body_id))
-        .order_by(Meeting.starts_on, Meeting.body_id)).scalars().all()
-    decisions = db.session.execute(
-        select(Decision.text, AgendaItem.id.label("item_id"), AgendaItem.position, AgendaItem.title)
-        .outerjoin(AgendaItem, AgendaItem.id == Decision.agenda_item_id)
-        .where(Decision.meeting_id == meeting.id).order_by(Decision.id)).all()
-    actions = db.session.execute(
-        select(ActionItem).options(joinedload(ActionItem.owner_user),
-                                   joinedload(ActionItem.owner_org))
-        .where(ActionItem.meeting_id == meeting.id).order_by(ActionItem.id)).scalars().all()
-    manage = can(user, "meetings.manage", meeting)
-    contribute = can(user, "meetings.contribute", meeting)
-    mine = next((p for p in participants if p.user_id == user.id), None)
-    context = {
-        "item_form": forms.get("item_form") or AgendaItemForm(formdata=None),
-        "rsvp_form": forms.get("rsvp_form") or RsvpForm(formdata=None, rsvp=mine.rsvp if mine else None),
-        "paper_form": forms.get("paper_form") or PaperForm(formdata=None, item=_int_arg("attach")),
-        "invite_form": forms.get("invite_form") or InviteForm(formdata=None),
-        "action_form": forms.get("action_form") or ActionItemForm(formdata=None),
-        "agenda_error": forms.get("agenda_error"),
-    }
-    states = _member_states(meeting)
-    if contribute:
-        paper_choices(context["paper_form"], meeting)
-    if manage:
-        invite_choices(context["invite_form"], meeting)
-        action_choices(context["action_form"], meeting, states)
-    return render_template(
-        "meetings/meeting.html", meeting=meeting, items=items, papers=papers, delegations=delegations,
-        participants=participants, mine=mine, grouped=grouped, decisions=decisions, actions=actions,
-        readiness=_readiness(meeting, visible, states), start=local_start(meeting), manage=manage,
-        contribute=contribute, today=utc_today(), statuses=ACTION_STATUSES, rsvp_labels=RSVP, doc_types=DOC_TYPES,
-        **context), status
-
-
-@bp.get("/meetings/<int:meeting_id>")
-@guard("workspaces.view")
-def meeting(meeting_id: int):
-    found = db.session.get(Meeting, meeting_id, options=PAGE_OPTIONS)
-    if found is not None and not can(current_user, "workspaces.view", found) and guest_role(current_user, found):
-        return redirect(url_for(".guest_view", meeting_id=meeting_id))  # a guest sees the meeting's guest page
-    return meeting_page(load_meeting(meeting_id, options=PAGE_OPTIONS))
-
-
-def back_to(meeting: Meeting, anchor: str):
-    return redirect(url_for(".meeting", meeting_id=meeting.id, _anchor=anchor))

@@ -90,9 +90,13 @@ def meeting_invited(actor: User | None, meeting: Meeting, people: list[User]) ->
            meeting_url(meeting), f"{_dates(meeting)}, {_where(meeting)}.", when=starts_at(meeting))
 
 
-def agenda_published(actor: User | None, meeting: Meeting) -> None:
-    notify("agenda_published", actor, meeting, participants(meeting), f"Agenda published: {meeting.title}",
-           meeting_url(meeting, "agenda"), f"{len(meeting.items)} agenda items.", when=starts_at(meeting))
+def agenda_published(actor: User | None, meeting: Meeting, again: bool = False) -> None:
+    """Once per publication: publishing again after changes tells the participants once, whatever the edits."""
+    title = f"Agenda {'changed' if again else 'published'}: {meeting.title}"
+    text = (f"The agenda changed since it was last published; {len(meeting.items)} agenda items." if again
+            else f"{len(meeting.items)} agenda items.")
+    notify("agenda_published", actor, meeting, participants(meeting), title, meeting_url(meeting, "agenda"), text,
+           when=starts_at(meeting))
 
 
 def minutes_circulated(actor: User | None, meeting: Meeting) -> None:

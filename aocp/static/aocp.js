@@ -140,3 +140,41 @@ document.addEventListener("keydown", (event) => {
   box.focus();
   box.select();
 });
+
+// A meeting's old anchors (/meetings/N#agenda, #participants, #actions, #papers) lead to the tab that now holds
+// that part.
+(() => {
+  const hash = window.location.hash.slice(1);
+  if (!hash) return;
+  const tab = document.querySelector(`.tabs a[data-anchor="${CSS.escape(hash)}"]:not([aria-current])`);
+  if (tab) window.location.replace(tab.href);
+})();
+
+// The timetable: drag an item within its day to reorder it. Without a mouse, Move up and Move down do the same;
+// without JavaScript, the numbered form does. The drop fills that form and sends it.
+document.querySelectorAll("ol[data-reorder]").forEach((list) => {
+  const form = document.querySelector("form[data-reorder-form]");
+  if (!form) return;
+  let dragged = null;
+  list.addEventListener("dragstart", (event) => {
+    dragged = event.target.closest("li[data-item-id]");
+    if (dragged) event.dataTransfer.effectAllowed = "move";
+  });
+  list.addEventListener("dragover", (event) => {
+    if (dragged) event.preventDefault();
+  });
+  list.addEventListener("drop", (event) => {
+    const target = event.target.closest("li[data-item-id]");
+    if (!dragged || !target || target === dragged || target.parentNode !== list) return;
+    event.preventDefault();
+    const after = event.clientY > target.getBoundingClientRect().top + target.offsetHeight / 2;
+    list.insertBefore(dragged, after ? target.nextSibling : target);
+    dragged = null;
+    const ids = Array.from(document.querySelectorAll("ol[data-reorder] li[data-item-id]"), (li) => li.dataset.itemId);
+    ids.forEach((id, n) => {
+      const input = form.querySelector(`#position-${id}`);
+      if (input) input.value = String(n + 1);
+    });
+    form.submit();
+  });
+});

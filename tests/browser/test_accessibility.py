@@ -49,6 +49,7 @@ class Site:
     document: int
     meeting: int
     held_meeting: int
+    agenda_item: int
     delegate: int
     admin: int
     invitation: str
@@ -85,7 +86,7 @@ def build_site(app) -> Site:
             invite(admin, "farah@mgb.example.my", "Farah Aziz", org("MYS"), "delegate", ["WGTIM"])
         db.session.commit()
         ids = {"document": paper.id, "meeting": upcoming.id, "held_meeting": held.id, "delegate": delegate.id,
-               "admin": admin.id}
+               "admin": admin.id, "agenda_item": upcoming.items[0].id}
     return Site(**ids, invitation=link_in(outbox(app)[-1], "/invitations/"))
 
 
@@ -104,6 +105,10 @@ DELEGATE_PAGES = [
     ("meeting", "/meetings/{meeting}"),
     ("meeting-readiness", "/meetings/{meeting}/readiness"),
     ("meeting-guest-view", "/meetings/{meeting}/guest"),
+    ("meeting-agenda", "/meetings/{meeting}/agenda"),
+    ("meeting-papers", "/meetings/{meeting}/papers"),
+    ("meeting-participants", "/meetings/{meeting}/participants"),
+    ("meeting-actions", "/meetings/{meeting}/actions"),
     ("action-items", "/actions/"),
     ("calendar", "/calendar"),
     ("calendar-list", "/calendar/list"),
@@ -117,7 +122,13 @@ DELEGATE_PAGES = [
     ("error-403", "/admin/people"),
     ("error-404", "/documents/999999"),
 ]
-CHAIR_PAGES = [("meeting-chair", "/meetings/{meeting}"), ("meeting-guests", "/meetings/{meeting}/guests"), ("minutes-editor", "/meetings/{held_meeting}/minutes")]
+CHAIR_PAGES = [("meeting-chair", "/meetings/{meeting}"), ("meeting-agenda-chair", "/meetings/{meeting}/agenda"),
+               ("meeting-papers-chair", "/meetings/{meeting}/papers"),
+               ("meeting-participants-chair", "/meetings/{held_meeting}/participants"),
+               ("meeting-actions-chair", "/meetings/{meeting}/actions"),
+               ("agenda-item-edit", "/meetings/{meeting}/items/{agenda_item}/edit"),
+               ("meeting-guests", "/meetings/{meeting}/guests"),
+               ("minutes-editor", "/meetings/{held_meeting}/minutes")]
 ADMIN_PAGES = [
     ("admin-people", "/admin/people"),
     ("admin-person", "/admin/people/{delegate}"),

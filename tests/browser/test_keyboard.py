@@ -146,7 +146,7 @@ def test_agenda_disclosure_and_minutes_editor_work_with_the_keyboard_alone(brows
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     dialogs: list[str] = []
     sign_in(page, CHAIR, DEMO_PASSWORD)
-    page.goto(f"/meetings/{site.meeting}")
+    page.goto(f"/meetings/{site.meeting}/agenda")
 
     # "Change the order" opens with Enter; the first item is numbered last and the order saved with Enter.
     summary = page.get_by_text("Change the order", exact=True)
@@ -169,6 +169,8 @@ def test_agenda_disclosure_and_minutes_editor_work_with_the_keyboard_alone(brows
     page.goto(f"/meetings/{site.meeting}/minutes")
     editor = page.get_by_role("textbox", name="Minutes (Markdown)")
     tab_to(page, editor)
+    expect(editor).to_have_value(re.compile(r"^## 1 Country reports on minerals trade and investment\n"))  # from the agenda
+    page.keyboard.press("Control+A")
     page.keyboard.type("The Chair opened the 21st WGTIM Meeting.")
     tab_to(page, page.get_by_role("button", name="Save", exact=True))
     page.keyboard.press("Enter")

@@ -106,11 +106,15 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     expect(details).to_contain_text(deadline.strftime("%d %B %Y"))
     expect(details).to_contain_text("draft, not yet published")
 
-    # Two agenda items, then the agenda is published.
-    agenda = chair.get_by_role("region", name="Agenda")
+    # Two agenda items on the agenda page, then the agenda is published.
+    tabs = chair.get_by_role("navigation", name="21st WGTIM Meeting")
+    tabs.get_by_role("link", name="Agenda").click()
+    expect(chair).to_have_url(re.compile(re.escape(meeting_path) + "/agenda$"))
+    agenda = chair.get_by_role("region", name="Timetable")
     add_item = form_of(agenda, "Add to the agenda")
     for title, presenter, minutes in (("Country reports on tin and rare earths", "Member States", "60"),
                                       ("Nickel value chain study", "Malaysia", "30")):
+        agenda.get_by_text("Add an agenda item", exact=True).click()
         add_item.get_by_label("Agenda item").fill(title)
         add_item.get_by_label("Presenter").fill(presenter)
         add_item.get_by_label("Minutes").fill(minutes)
@@ -119,10 +123,11 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     expect(agenda.get_by_role("listitem").filter(has_text="Member States · 60 min")).to_contain_text(
         "Country reports on tin and rare earths")
     agenda.get_by_role("button", name="Publish the agenda").click()
-    expect(chair.get_by_role("status")).to_contain_text("Agenda published.")
-    expect(chair.get_by_role("region", name="Details")).to_contain_text(re.compile(r"Agenda\s*published \d"))
-    expect(chair.get_by_role("region", name="Agenda").get_by_role("button", name="Publish the agenda again")) \
+    expect(chair.get_by_role("status")).to_contain_text("Agenda published")
+    expect(chair.get_by_role("region", name="Timetable").get_by_role("button", name="Publish the agenda again")) \
         .to_be_visible()
+    chair.get_by_role("navigation", name="21st WGTIM Meeting").get_by_role("link", name="Overview").click()
+    expect(chair.get_by_role("region", name="Details")).to_contain_text(re.compile(r"Agenda\s*published \d"))
     state = meeting_state(app, meeting_id)
     assert state["published"]
     assert state["items"] == ["Country reports on tin and rare earths", "Nickel value chain study"]
@@ -135,10 +140,12 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     thai.get_by_role("navigation", name="Main").get_by_role("link", name="Workspaces").click()
     thai.get_by_role("link", name="21st WGTIM Meeting").click()
     expect(thai).to_have_url(re.compile(re.escape(meeting_path) + "$"))
-    thai_agenda = thai.get_by_role("region", name="Agenda")
+    thai.get_by_role("navigation", name="21st WGTIM Meeting").get_by_role("link", name="Agenda").click()
+    thai_agenda = thai.get_by_role("region", name="Timetable")
     expect(thai_agenda).to_contain_text("Country reports on tin and rare earths")
     expect(thai_agenda.get_by_role("button", name="Publish the agenda")).to_have_count(0)
-    participants = thai.get_by_role("region", name="Participants")
+    thai.goto(meeting_path)
+    participants = thai.get_by_role("region", name="My reply")
     expect(participants.get_by_role("group")).to_contain_text("Your reply: No answer yet")
     participants.get_by_label("Attending in person").check()
     participants.get_by_role("button", name="Save my reply").click()
@@ -148,6 +155,7 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     assert meeting_state(app, meeting_id)["rsvp"][delegate_id] == "in_person"
 
     # He shares Thailand's country report from the readiness section, for the WGTIM.
+    thai.goto(meeting_path)
     readiness = thai.get_by_role("region", name="Readiness")
     expect(readiness.get_by_role("row", name=re.compile("Thailand"))).to_contain_text("not yet")
     readiness.get_by_role("link", name="Share the country report of Thailand").click()
@@ -164,14 +172,14 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     expect(thai).to_have_url(re.compile(r"/documents/\d+$"))
     doc_id = int(thai.url.rsplit("/", 1)[1])
 
-    # ... and attaches it to the first agenda item.
-    thai.goto(meeting_path)
-    thai.get_by_role("region", name="Agenda").get_by_role("listitem").filter(
+    # ... and attaches it to the first agenda item, on the papers page.
+    thai.goto(meeting_path + "/papers")
+    thai.get_by_role("region", name="Papers by agenda item").get_by_role("listitem").filter(
         has_text="Country reports on tin and rare earths").get_by_role(
         "link", name="Attach a paper to this item").click()
     expect(thai).to_have_url(re.compile(r"[?&]attach=\d+#attach$"))
     item_id = re.search(r"[?&]attach=(\d+)", thai.url).group(1)
-    attach = form_of(thai.get_by_role("region", name="Agenda"), "Attach")
+    attach = form_of(thai.get_by_role("region", name="Papers by agenda item"), "Attach")
     expect(attach.get_by_label("Agenda item")).to_have_value(item_id)  # the item whose link was followed
     # The documents matching what is typed are suggested.
     choose_suggestion(attach.get_by_label("Document"), "country report to the 21st", f"{REPORT_TITLE} (#{doc_id})")
@@ -181,6 +189,7 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     expect(thai.locator(f"#item-{item_id}").get_by_role("link", name=REPORT_TITLE)).to_be_visible()
 
     # The readiness view now shows Thailand submitted (on time), Malaysia not yet.
+    thai.goto(meeting_path)
     readiness = thai.get_by_role("region", name="Readiness")
     expect(readiness).to_contain_text("1 of 10 delegations have filed their country report for this meeting.")
     thailand = readiness.get_by_role("row", name=re.compile("Thailand"))
@@ -188,7 +197,7 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     expect(thailand).not_to_contain_text("submitted late")
     expect(thailand.get_by_role("link", name=REPORT_TITLE)).to_have_attribute("href", f"/documents/{doc_id}")
     expect(readiness.get_by_role("row", name=re.compile("Malaysia"))).to_contain_text("not yet")
-    chair.reload()
+    chair.goto(meeting_path)
     expect(chair.get_by_role("region", name="Readiness").get_by_role("row", name=re.compile("Thailand"))) \
         .to_contain_text("submitted")
     with app.app_context():
@@ -198,7 +207,7 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     minutes_path = f"{meeting_path}/minutes"
     thai.goto(minutes_path)
     expect(thai.get_by_role("region", name="Text")).to_contain_text("shown here once circulated")
-    chair.get_by_role("link", name="Minutes and decisions").click()
+    chair.get_by_role("navigation", name="21st WGTIM Meeting").get_by_role("link", name="Minutes and decisions").click()
     expect(chair).to_have_url(re.compile(re.escape(minutes_path) + "$"))
     chair.get_by_label("Minutes (Markdown)").fill(
         "# Opening\n\nThe chair welcomed the delegates.\n\n## Country reports\n\n"
@@ -240,8 +249,9 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     expect(thai.get_by_role("region", name="Text")).to_contain_text("Thailand will share its processing data.")
 
     # The chair assigns an action item to the delegate from the meeting page.
-    chair.goto(meeting_path)
-    actions = chair.get_by_role("region", name="Action items")
+    chair.goto(meeting_path + "/actions")
+    actions = chair.get_by_role("region", name="Action items from this meeting")
+    actions.get_by_text("Add an action item", exact=True).click()
     actions.get_by_label("Action", exact=True).fill(ACTION)
     # The members matching what is typed are suggested.
     choose_suggestion(actions.get_by_label("Owner (person)"), "somch", f"{DELEGATE['name']} (THA)")
@@ -249,7 +259,7 @@ def test_chair_runs_a_wg_meeting_from_scheduling_to_a_closed_action_item(app, br
     actions.get_by_label("AMCAP action line").fill("TI1.1")
     actions.get_by_role("button", name="Add action item").click()
     expect(chair.get_by_role("status")).to_contain_text("Action item added.")
-    row = chair.get_by_role("region", name="Action items").get_by_role("row", name=re.compile(re.escape(ACTION)))
+    row = chair.get_by_role("region", name="Action items from this meeting").get_by_role("row", name=re.compile(re.escape(ACTION)))
     expect(row).to_contain_text(f"{DELEGATE['name']} (THA)")
     expect(row.get_by_label(f"Status of “{ACTION}”")).to_have_value("open")
     assert meeting_state(app, meeting_id)["actions"] == [(ACTION, delegate_id, "open", False)]

@@ -78,7 +78,7 @@ def test_the_thai_delegate_reaches_papers_report_and_action_items_from_home(brow
     expect(meetings).to_contain_text("22nd WGTIM Meeting")
     expect(meetings).to_contain_text("THA report missing")
     meetings.get_by_role("link", name="Papers").first.click()
-    expect(page).to_have_url(re.compile(rf"/meetings/{ids['meeting']}#agenda$"))
+    expect(page).to_have_url(re.compile(rf"/meetings/{ids['meeting']}/papers$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("22nd WGTIM Meeting")
     page.go_back()
 

@@ -33,7 +33,7 @@ def test_a_delegate_sees_the_meetings_of_their_bodies_with_their_states_report(a
     assert "5th JWG Meeting" not in section  # JWG is not one of their bodies
     assert "THA report missing" in section and "readiness 0% (0 of 10)" in section
     assert "agenda not published" in section and "papers due" in section
-    assert f'href="/meetings/{meeting}#agenda"' in section
+    assert f'href="/meetings/{meeting}/papers"' in section
     # Bangkok 09:30 is 09:30 in Jakarta's zone too (both UTC+7), the person's default zone.
     assert "09:30 (Asia/Jakarta)" in section
     with app.app_context():
@@ -83,7 +83,7 @@ def test_a_reply_from_the_home_page_is_saved_and_comes_back_home(app, client, pe
     # A "next" off the site goes to the meeting page instead.
     r = client.post(f"/meetings/{meeting}/rsvp", data={"csrf_token": token, "rsvp": "in_person",
                                                       "next": "//evil.example/"})
-    assert r.headers["Location"] == f"/meetings/{meeting}#participants"
+    assert r.headers["Location"] == f"/meetings/{meeting}/participants"
     # No answer chosen: back home with the reason, nothing changed.
     r = client.post(f"/meetings/{meeting}/rsvp", data={"csrf_token": token, "rsvp": "", "next": "/"})
     assert r.status_code == 303 and r.headers["Location"] == "/"

@@ -49,7 +49,7 @@ def test_the_chair_assigns_an_action_item_to_a_member_state(app, client, people,
                                                                                          "open")
         entry = db.session.execute(select(AuditEntry).order_by(AuditEntry.id.desc())).scalars().first()
         assert entry.action == "action_item.assigned" and entry.actor_id == people["chair"]
-    html = page(client, url)
+    html = page(client, f"{url}/actions")
     assert "Share tin export statistics" in html and "TI1.1" in html and "Thailand" in html
 
 

@@ -155,10 +155,13 @@ def test_who_may_open_the_meeting_page(app, client, people, meeting, who, status
         html = r.get_data(as_text=True)
         assert "<h1>21st WGTIM Meeting" in html and "09:30 Asia/Bangkok (UTC+07:00)" in html
         assert "Centara Grand, Bangkok" in html and "5th JWG Meeting" in html
-        assert "Adoption of the agenda" in html and "Country reports" in html
+        assert "Country reports" in html and "2 items" in html  # readiness, and what is new
         manage = who in ("chair", "staff", "admin")
-        assert ("Add an agenda item" in html) == manage and ("Edit details" in html) == manage
-        assert ("Attach a paper" in html) == (who != "observer")
+        assert ("Edit details" in html) == manage
+        agenda = page(client, f"/meetings/{meeting}/agenda")
+        assert "Adoption of the agenda" in agenda and "Country reports" in agenda
+        assert ("Add an agenda item" in agenda) == manage
+        assert ("Attach a paper" in page(client, f"/meetings/{meeting}/papers")) == (who != "observer")
 
 
 def test_an_unknown_meeting_is_404(app, client, people):
@@ -249,13 +252,13 @@ def test_an_item_of_another_meeting_is_404(app, client, people, meeting):
 
 def test_publishing_the_agenda(app, client, people, meeting):
     sign_in(app, client, people["mys"])
-    assert "The agenda is a draft until the chair publishes it." in page(client, f"/meetings/{meeting}")
+    assert "The agenda is a draft until the chair publishes it." in page(client, f"/meetings/{meeting}/agenda")
     sign_in(app, client, people["chair"])
     assert post(client, f"/meetings/{meeting}/agenda/publish", {}).status_code == 302
     with app.app_context():
         assert db.session.get(Meeting, meeting).agenda_published_at is not None
         assert audit_actions()[-1] == "agenda.published"
-    assert "Publish the agenda again" in page(client, f"/meetings/{meeting}")
+    assert "Publish the agenda again" in page(client, f"/meetings/{meeting}/agenda")
 
 
 def test_an_empty_agenda_cannot_be_published(app, client, people):
@@ -305,7 +308,7 @@ def test_a_delegate_attaches_a_paper_and_only_those_who_may_open_it_see_it(app, 
         doc = make_doc(people["mys"], "Malaysia tin export note", level="asean", access_body=None)
         item = second_item(meeting)
     sign_in(app, client, people["mys"])
-    html = page(client, f"/meetings/{meeting}?attach={item}")
+    html = page(client, f"/meetings/{meeting}/papers?attach={item}")
     assert re.search(rf'<option selected value="{item}">2. Country reports', html)
     assert 'list="paper-document-list"' in html and f'data-suggest="/meetings/{meeting}/documents"' in html
     suggested = client.get(f"/meetings/{meeting}/documents", query_string={"q": "TIN export"}).get_json()
@@ -317,9 +320,9 @@ def test_a_delegate_attaches_a_paper_and_only_those_who_may_open_it_see_it(app, 
     with app.app_context():
         assert db.session.execute(select(AgendaPaper.document_id)).scalars().all() == [doc]
         assert audit_actions()[-1] == "agenda.paper_attached"
-    assert f'href="/documents/{doc}">Malaysia tin export note' in page(client, f"/meetings/{meeting}")
+    assert f'href="/documents/{doc}">Malaysia tin export note' in page(client, f"/meetings/{meeting}/papers")
     sign_in(app, client, people["observer"])  # Japan: the paper is shared with ASEAN only
-    html = page(client, f"/meetings/{meeting}")
+    html = page(client, f"/meetings/{meeting}/papers")
     assert "Malaysia tin export note" not in html and f"/documents/{doc}" not in html
 
 
@@ -329,7 +332,7 @@ def test_a_paper_the_contributor_may_not_open_cannot_be_attached(app, client, pe
                           body_code="WGSMD")
         item = second_item(meeting)
     sign_in(app, client, people["tha"])
-    assert "WGSMD internal" not in page(client, f"/meetings/{meeting}")
+    assert "WGSMD internal" not in page(client, f"/meetings/{meeting}/papers")
     assert client.get(f"/meetings/{meeting}/documents", query_string={"q": "WGSMD"}).get_json()["documents"] == []
     # Its number, its number as a suggestion would give it, and its title: all refused alike.
     for typed, told in [(str(hidden), f"No document you may open has the number {hidden}."),
@@ -379,7 +382,7 @@ def test_readiness_shows_which_member_states_submitted_their_country_report(app,
         make_doc(people["tha"], "Thailand paper (not a report)", level="body", meeting_id=meeting)
     sign_in(app, client, people["tha"])
     html = page(client, f"/meetings/{meeting}")
-    section = html[html.index('id="readiness"'):html.index('id="participants"')]
+    section = html[html.index('id="readiness"'):html.index('</main>')]
     assert "1 of 10 delegations have filed their country report" in section
     malaysia = section[section.index("Malaysia"):section.index("Thailand")]
     assert "submitted" in malaysia and "Malaysia country report 2026" in malaysia
@@ -403,7 +406,7 @@ def test_a_country_report_attached_to_the_agenda_counts_once_filed_for_the_meeti
         db.session.get(Document, report).meeting_id = meeting
         db.session.commit()
     html = page(client, f"/meetings/{meeting}")
-    section = html[html.index('id="readiness"'):html.index('id="participants"')]
+    section = html[html.index('id="readiness"'):html.index('</main>')]
     assert "1 of 10 delegations have filed their country report" in section
     thailand = section[section.index("Thailand"):]
     assert "submitted" in thailand and "Thailand country report 2026" in thailand
@@ -416,7 +419,7 @@ def test_readiness_counts_a_report_the_viewer_may_not_open_without_titling_it(ap
                  doc_type="country_report", meeting_id=meeting)
     sign_in(app, client, people["observer"])
     html = page(client, f"/meetings/{meeting}")
-    section = html[html.index('id="readiness"'):html.index('id="participants"')]
+    section = html[html.index('id="readiness"'):html.index('</main>')]
     assert "1 of 10 delegations have filed their country report" in section and "Thai report" not in html
     assert "Share the country report" not in section
 
@@ -463,8 +466,8 @@ def test_someone_not_invited_cannot_answer_and_a_non_member_gets_404(app, client
 
 def test_delegations_are_listed_per_member_state(app, client, people, meeting):
     sign_in(app, client, people["observer"])
-    html = page(client, f"/meetings/{meeting}")
-    section = html[html.index('id="participants"'):html.index('id="decisions"')]
+    html = page(client, f"/meetings/{meeting}/participants")
+    section = html[html.index('id="participants"'):html.index('</main>')]
     assert re.search(r'rowspan="2">Malaysia</th>\s*<td>Aminah Chair</td>', section)
     assert re.search(r'rowspan="2">Thailand</th>\s*<td>Nok Focal</td>', section)
     assert re.search(r'rowspan="1">Japan</th>', section)
@@ -477,7 +480,7 @@ def test_the_chair_invites_a_person_or_an_organisation(app, client, people, meet
     late2 = make_user("delegate", "VNM", "vnm2@example.org", {"WGTIM": "member"}, name="Minh Two")
     late3 = make_user("delegate", "IDN", "idn@example.org", {"WGTIM": "member"}, name="Budi Three")
     sign_in(app, client, people["chair"])
-    html = page(client, f"/meetings/{meeting}")
+    html = page(client, f"/meetings/{meeting}/participants")
     assert 'list="invite-person-list"' in html and '<option value="VNM">VNM</option>' in html
     assert "Budi Three" not in html  # suggested as one types, not listed in the page
     assert post(client, f"/meetings/{meeting}/invite", {"invite-person": " budi  three "}).status_code == 302
@@ -519,7 +522,7 @@ def test_attendance_is_taken_once_the_meeting_has_started(app, client, people):
     with app.app_context():
         held = schedule(people["chair"], starts_in=-3, number=20, days=1)
     sign_in(app, client, people["chair"])
-    html = page(client, f"/meetings/{held}")
+    html = page(client, f"/meetings/{held}/participants")
     assert 'name="present"' in html and "Save attendance" in html
     r = post(client, f"/meetings/{held}/attendance", {"present": [str(people["mys"]), str(people["tha"])]})
     assert r.status_code == 302
@@ -527,7 +530,7 @@ def test_attendance_is_taken_once_the_meeting_has_started(app, client, people):
         rows = dict(db.session.execute(select(Participant.user_id, Participant.attended)).all())
         assert rows[people["mys"]] is True and rows[people["tha"]] is True and rows[people["chair"]] is False
         assert audit_actions()[-1] == "meeting.attendance"
-    html = page(client, f"/meetings/{held}")
+    html = page(client, f"/meetings/{held}/participants")
     assert "2 present" in html
 
 
@@ -535,7 +538,7 @@ def test_attendance_before_the_meeting_or_for_strangers_is_refused(app, client, 
     with app.app_context():
         held = schedule(people["chair"], starts_in=-3, number=20)
     sign_in(app, client, people["chair"])
-    assert 'name="present"' not in page(client, f"/meetings/{meeting}")
+    assert 'name="present"' not in page(client, f"/meetings/{meeting}/participants")
     r = post(client, f"/meetings/{meeting}/attendance", {"present": str(people["mys"])})
     assert r.status_code == 400 and "once the meeting has started" in r.get_data(as_text=True)
     r = post(client, f"/meetings/{held}/attendance", {"present": [str(people["outsider"])]})
@@ -573,14 +576,23 @@ def test_the_meeting_page_costs_the_same_queries_with_more_items_papers_and_peop
                 services.invite(user(people["chair"]), db.session.get(Meeting, meeting), [user(uid)])
                 db.session.commit()
 
+    pages = ("", "/agenda", "/papers", "/participants", "/actions", "/minutes")
     grow(2, 0)
-    client.get(f"/meetings/{meeting}")
-    with counted(app) as few:
-        assert client.get(f"/meetings/{meeting}").status_code == 200
+    for sub in pages:
+        client.get(f"/meetings/{meeting}{sub}")
+    few = {}
+    for sub in pages:
+        with counted(app) as statements:
+            assert client.get(f"/meetings/{meeting}{sub}").status_code == 200
+        few[sub] = len(statements)
     grow(8, 10)
-    with counted(app) as many:
-        html = client.get(f"/meetings/{meeting}").get_data(as_text=True)
-    assert "Item 17" in html and "Paper 17" in html and "Action 17" in html and "Decision 17" in html
-    assert len(many) == len(few), (len(few), len(many))
+    many, html = {}, {}
+    for sub in pages:
+        with counted(app) as statements:
+            html[sub] = client.get(f"/meetings/{meeting}{sub}").get_data(as_text=True)
+        many[sub] = len(statements)
+    assert "Item 17" in html["/agenda"] and "Paper 17" in html["/papers"] and "Action 17" in html["/actions"]
+    assert "Decision 17" in html["/minutes"] and html["/participants"].count("<tr>") >= 15
+    assert many == few, (few, many)
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(Membership)).scalar() > 10

@@ -48,7 +48,7 @@ def test_the_readiness_link_files_the_country_report_for_the_meeting(app, client
         doc_id = doc.id
     assert f'href="/meetings/{meeting}">21st WGTIM Meeting</a>' in page(client, f"/documents/{doc_id}")
     section = page(client, f"/meetings/{meeting}")
-    section = section[section.index('id="readiness"'):section.index('id="participants"')]
+    section = section[section.index('id="readiness"'):section.index('</main>')]
     assert "1 of 10 delegations have filed their country report" in section
     assert "Thailand country report 2026" in section[section.index("Thailand"):]
 

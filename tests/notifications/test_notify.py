@@ -249,7 +249,7 @@ def test_an_action_item_owned_by_a_person_tells_that_person(app, ctx, people):
     db.session.commit()
     assert recipients("action_assigned") == {people["yangon"]}
     note = notes("action_assigned")[0]
-    assert (note.object_type, note.object_id, note.url) == ("action_item", item.id, f"/meetings/{meeting.id}")
+    assert (note.object_type, note.object_id, note.url) == ("action_item", item.id, f"/meetings/{meeting.id}/actions")
 
 
 def test_an_action_item_owned_by_a_member_state_tells_its_focal_persons_in_that_body(app, ctx, people, make_user):
