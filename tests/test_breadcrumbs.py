@@ -25,6 +25,7 @@ TOP_LEVEL = {"main.home", "documents.index", "meetings.workspaces", "meetings.ac
 # GET routes that answer a file, JSON or a redirect rather than a page.
 NOT_PAGES = {"admin.audit_csv", "documents.download", "documents.download_version", "documents.preview",
              "meetings.meeting_ics", "meetings.documents", "meetings.people", "meetings.export", "plans.pack",
+             "meetings.papers_pack", "meetings.readiness_export",
              "plans.import_template", "profile.mfa_setup"}
 PLAN = "AMCAP-III-P2"
 

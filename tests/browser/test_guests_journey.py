@@ -56,7 +56,7 @@ def test_a_resource_person_is_invited_and_sees_that_meeting_only(browsing, app, 
     # The chair invites the resource person, choosing them among the suggestions, and shares one paper.
     chair = browsing.new_page("chair", phone=phone)
     sign_in(chair, CHAIR)
-    chair.goto(meeting_path)
+    chair.goto(meeting_path + "/participants")
     chair.get_by_role("link", name="Invite guests and resource persons").click()
     expect(chair.get_by_role("heading", level=1)).to_contain_text("Guests and resource persons")
     person = chair.get_by_label("Person")

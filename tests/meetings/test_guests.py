@@ -45,7 +45,7 @@ def test_the_chair_invites_a_resource_person_from_any_organisation(app, client, 
     rp = make_user("observer", "IGF", "igf@example.org", name="Ines Forum")
     sign_in(app, client, people["chair"])
     url = f"/meetings/{meeting}/guests"
-    assert "Invite guests and resource persons" in page(client, f"/meetings/{meeting}")
+    assert "Invite guests and resource persons" in page(client, f"/meetings/{meeting}/participants")
     suggestions = client.get(f"/meetings/{meeting}/people?for=guest&q=Ines").get_json()
     assert [p["name"] for p in suggestions["people"]] == ["Ines Forum"]
     r = post_form(client, url, {"person": "Ines Forum (IGF)", "role": "resource_person"}, page=url)
@@ -56,7 +56,7 @@ def test_the_chair_invites_a_resource_person_from_any_organisation(app, client, 
         assert audit_actions()[-1] == "meeting.guest_invited"
     html = page(client, url)
     assert "Ines Forum" in html and "Resource person" in html
-    assert "resource person" in page(client, f"/meetings/{meeting}")  # tagged among the participants
+    assert "resource person" in page(client, f"/meetings/{meeting}/participants")  # tagged among the participants
     for data, message in (({"person": "Ines Forum (IGF)", "role": "guest"}, "already invited"),
                           ({"person": "Somchai Thailand", "role": "guest"}, "already invited"),
                           ({"person": "nobody@example.org", "role": "guest"}, "No person in AOCP matches"),
