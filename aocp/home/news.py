@@ -71,18 +71,18 @@ def statement(user: User, kind: str = ""):
     return _newest_first(union_all(*chosen).subquery("news"))
 
 
-def newest(user: User, limit: int):
+def newest(user: User, limit: int, parts: dict | None = None):
     """The `limit` newest items of all kinds: each kind stops at `limit` rows of its own (read newest first through
     its index), so a first visit after months costs the same as a daily one."""
     each = [select(part.order_by(part.selected_columns.at.desc()).limit(limit).subquery())
-            for part in _parts(user).values()]
+            for part in (parts or _parts(user)).values()]
     return _newest_first(union_all(*each).subquery("news")).limit(limit)
 
 
-def counts(user: User) -> dict[str, int]:
+def counts(user: User, parts: dict | None = None) -> dict[str, int]:
     """How many of each kind, counted up to COUNT_CAP (the panel then says "100+"): one statement."""
     columns = [select(func.count()).select_from(part.limit(COUNT_CAP).subquery()).scalar_subquery().label(kind)
-               for kind, part in _parts(user).items()]
+               for kind, part in (parts or _parts(user)).items()]
     return dict(db.session.execute(select(*columns)).one()._mapping)
 
 
@@ -108,9 +108,10 @@ def item(row) -> Item:
 
 
 def new_since_last_visit(user: User, today: date) -> Panel:
-    per_kind = counts(user)
+    parts = _parts(user)  # built once for both statements
+    per_kind = counts(user, parts)
     total = sum(per_kind.values())
-    rows = [item(r) for r in db.session.execute(newest(user, ROWS))]
+    rows = [item(r) for r in db.session.execute(newest(user, ROWS, parts))]
     panel = Panel("new", "New since your last visit", "home/_news.html", total, rows, url_for("main.whats_new"),
                   "Everything new", "nothing new.", wide=True,
                   more_than=any(n >= COUNT_CAP for n in per_kind.values()))

@@ -17,8 +17,7 @@ from aocp.policy import can
 
 def _panel(user: User, today: date, filters: queues.Filters, name: str, title: str, more: str, empty: str,
            template: str = "home/_reports.html") -> Panel:
-    count = queues.count(user, filters, today)
-    rows = queues.rows(user, filters, today, ROWS)
+    count, rows = queues.counted_rows(user, filters, today, ROWS)
     return Panel(name, title, template, count, rows, url_for("plans.reports", **queues.filter_args(filters)),
                  more, empty)
 

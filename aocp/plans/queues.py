@@ -213,7 +213,7 @@ def _rows(filters: Filters, today: date):
     parts = []
     if filters.state != "not_started":
         parts.append(_filed(filters.periods))
-    if slots and filters.state in (None, "not_started"):
+    if slots and filters.state in (None, "not_started") and not filters.review:  # a review is of a filed report
         parts.append(_not_started(slots))
     if not parts:  # nothing can match (e.g. not started, in a future quarter)
         parts.append(_filed(()))
@@ -263,15 +263,21 @@ def _ordered(stmt, rows, filters: Filters, today: date):
                          ActionLine.code)
 
 
-def count(user: User, filters: Filters, today: date) -> int:
-    stmt, rows = _narrowed(user, filters, today)
+def count(user: User, filters: Filters, today: date, narrowed=None) -> int:
+    stmt, rows = narrowed or _narrowed(user, filters, today)
     return db.session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(rows.c.line_id, maintain_column_froms=False).subquery())) or 0
 
 
-def rows(user: User, filters: Filters, today: date, limit: int, offset: int = 0) -> list[Row]:
+def counted_rows(user: User, filters: Filters, today: date, limit: int) -> tuple[int, list[Row]]:
+    """How many rows in all and the first `limit`, from one build of the statement (a home page panel)."""
+    narrowed = _narrowed(user, filters, today)
+    return count(user, filters, today, narrowed), rows(user, filters, today, limit, narrowed=narrowed)
+
+
+def rows(user: User, filters: Filters, today: date, limit: int, offset: int = 0, narrowed=None) -> list[Row]:
     """One page of the person's rows, most urgent first (two statements: the rows and the lines' leads)."""
-    stmt, sub = _narrowed(user, filters, today)
+    stmt, sub = narrowed or _narrowed(user, filters, today)
     stmt = (_ordered(stmt, sub, filters, today).limit(limit).offset(offset)
             .options(contains_eager(ActionLine.plan), joinedload(ActionLine.body), selectinload(ActionLine.leads)))
     overdue = _index(*last_overdue(today))
