@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from flask import Flask, abort, jsonify, render_template, request
@@ -278,3 +279,32 @@ def init_app(app: Flask) -> None:
             return json_error(422, "Some fields are not valid.", "validation_error", fields=err.fields)
         message = next(iter(err.fields.values()), "Please check what you entered.")
         return render_template("errors/error.html", status=400, title="Bad request", message=message), 400
+
+
+@dataclass
+class RowPage:
+    """A page of rows with what the `pager` macro reads (for statements db.paginate cannot page)."""
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1

@@ -2,13 +2,12 @@
 first; the home page's report panels link here. A filter value that cannot be used is ignored with a message."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import flash, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from aocp.extensions import db
+from aocp.http import RowPage
 from aocp.orgs.models import Body, Organisation
 from aocp.plans import bp, queues
 from aocp.plans.access import visible_plans_clause
@@ -18,35 +17,6 @@ from aocp.policy import guard
 from aocp.timeutil import utcnow
 
 PER_PAGE = 25
-
-
-@dataclass
-class Page:
-    """What the pager macro reads."""
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, (self.total + self.per_page - 1) // self.per_page)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _choices() -> dict:
@@ -69,6 +39,6 @@ def report_list():
     number = page_arg()
     total = queues.count(current_user, filters, today)
     rows = queues.rows(current_user, filters, today, PER_PAGE, (number - 1) * PER_PAGE)
-    return render_template("plans/reports.html", page=Page(rows, number, PER_PAGE, total), filters=filters,
+    return render_template("plans/reports.html", page=RowPage(rows, number, PER_PAGE, total), filters=filters,
                            args=queues.filter_args(filters), states=queues.STATES, today=today,
                            open_periods=queues.open_periods(today), **_choices())
