@@ -44,7 +44,7 @@ def add_item(meeting_id: int):
 @guard("meetings.manage")
 def edit_item(meeting_id: int, item_id: int):
     """The item's own form: changed in place, its papers and number kept."""
-    meeting = load_meeting(meeting_id, "meetings.manage")
+    meeting = load_meeting(meeting_id, "meetings.manage", options=PAGE_OPTIONS)
     item = load_item(meeting, item_id)
     form = AgendaItemForm(obj=item if request.method == "GET" else None)
     form.fill_days(timetable.day_count(meeting))
@@ -58,7 +58,6 @@ def edit_item(meeting_id: int, item_id: int):
         else:
             flash(f"“{item.title}” saved.", "success")
             return back_to(meeting, "agenda", f"item-{item.id}")
-    meeting = load_meeting(meeting_id, options=PAGE_OPTIONS)
     return render_template("meetings/agenda_item_form.html", meeting=meeting, item=item, item_form=form), \
         400 if form.errors else 200
 
